@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs whatever this machine lacks to build, run and test the app. Idempotent: every step
+# checks first, so a second run takes seconds.
+#
+#   scripts/setup.sh        tools to build and run (`cargo leptos watch`)
+#   scripts/setup.sh test   plus Chromium and PostgreSQL for the test suite
+#
+# Nothing here downloads a prebuilt binary at run time (this machine reaches package registries
+# only): cargo tools are built from source, wasm-opt comes from npm, Chromium and PostgreSQL
+# from Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Versions that build on the installed rustc (1.95); see README "Toolchain".
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=0.2.130 # must equal wasm-bindgen in Cargo.lock
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+need_apt=()
+apt_want() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
+
+if [ "${1:-}" = test ]; then
+  apt_want chromium
+  apt_want postgresql
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
+  # No --locked: its lockfile pins a webpki-roots release the registry here does not have.
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  # no_downloads: a missing tool is an immediate, clear error instead of a failed download.
+  log "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (about 14 minutes, once per machine)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --force
+fi
+
+# wasm-opt (npm binaryen) for release builds, and the test harness's packages.
+npm_ci() {
+  local dir=$1
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "npm ci in $dir"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+npm_ci .
+npm_ci end2end
+
+log "ready"
