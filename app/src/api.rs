@@ -1,0 +1,121 @@
+//! The remote's JSON contract, shared by the panel and the server.
+
+use serde::{Deserialize, Serialize};
+
+/// Body of every non-2xx answer from the remote.
+///
+/// Forge's `invokeRemote` rejects a non-2xx answer that is not JSON, so the remote always sends
+/// this shape with `content-type: application/json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable, machine-readable code such as `not_found` or `invalid_token`.
+    pub code: String,
+    /// Human-readable explanation, safe to show to the user.
+    pub message: String,
+}
+
+/// Answer of `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// Answer of `GET /whoami`: what the remote verified about this invocation, from the Forge
+/// Invocation Token alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhoAmI {
+    /// The app's ARI, `ari:cloud:ecosystem::app/<uuid>`.
+    pub app_id: String,
+    /// The installation (`ari:cloud:ecosystem::installation/<uuid>`): the tenant.
+    pub installation_id: String,
+    /// The user's Atlassian account id; absent when no user invoked the app.
+    pub principal: Option<String>,
+    /// The manifest module that was invoked.
+    pub module: ModuleRef,
+    /// The app environment that was invoked.
+    pub environment: EnvironmentRef,
+    /// The deployed app version, when Forge sends it.
+    pub app_version: Option<String>,
+    /// Where the invocation came from; only frontend invocations have one.
+    pub context: Option<InvocationContext>,
+}
+
+/// A manifest module: its type (e.g. `xen:macro`) and key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleRef {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub key: String,
+}
+
+/// A Forge app environment: its type (`DEVELOPMENT`, `STAGING`, `PRODUCTION`) and ARI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentRef {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+/// The product context of a frontend invocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvocationContext {
+    pub cloud_id: String,
+    pub module_key: String,
+    pub site_url: Option<String>,
+    pub local_id: Option<String>,
+    pub extension: Option<ExtensionContext>,
+}
+
+/// Module-specific context, tagged by `type` as in Forge's context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ExtensionContext {
+    /// A Jira issue panel: the issue and its project.
+    #[serde(rename = "jira:issuePanel")]
+    IssuePanel {
+        issue: IssueRef,
+        project: ProjectRef,
+    },
+    /// A Confluence macro: the page or blog post, its space and the saved macro config.
+    #[serde(rename = "macro")]
+    Macro {
+        content: Option<ContentRef>,
+        space: Option<SpaceRef>,
+        config: Option<serde_json::Value>,
+    },
+    /// Another module type.
+    #[serde(other)]
+    Other,
+}
+
+/// A Jira issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueRef {
+    pub id: String,
+    pub key: String,
+}
+
+/// A Jira project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRef {
+    pub id: String,
+    pub key: String,
+}
+
+/// A Confluence page, blog post or space home.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentRef {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// A Confluence space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceRef {
+    pub id: Option<String>,
+    pub key: String,
+}

@@ -1,0 +1,180 @@
+//! Team Tasks' data as it crosses the wire, and the rules both sides enforce on it.
+//!
+//! The panel validates a title before it sends it (instant feedback); the remote validates it
+//! again, because only the remote's check counts.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest title, in characters, after trimming.
+pub const MAX_TITLE_CHARS: usize = 500;
+
+/// One task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub id: String,
+    pub title: String,
+    pub done: bool,
+    /// Atlassian account id of the user who created it.
+    pub created_by: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// `GET /tasks`: the tasks of one scope, oldest first, with the issue's details when the scope
+/// is a Jira issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskList {
+    pub scope: Scope,
+    pub tasks: Vec<Task>,
+    pub progress: Progress,
+}
+
+/// Where tasks live, inside the caller's installation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Scope {
+    /// A Jira issue: the issue panel. The id comes from the verified FIT, never the request.
+    Issue { issue_id: String },
+    /// A team: the Confluence macro. From `?team=`, else the macro's configuration.
+    Team { team: String },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// `POST /tasks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    pub title: String,
+    /// For the macro: which team's list. Ignored in the issue panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+}
+
+/// `PATCH /tasks/{id}`: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<bool>,
+}
+
+/// `GET /tasks` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+}
+
+/// The issue the panel sits on, read from Jira with the user's token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueSummary {
+    pub key: String,
+    pub summary: String,
+    pub status: String,
+}
+
+/// `GET /issue`: the panel header. `issue` is `None` when Jira could not be reached; `notice`
+/// then says so, and the tasks keep working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueHeader {
+    pub issue: Option<IssueSummary>,
+    pub notice: Option<String>,
+}
+
+/// A write's answer: the task, plus a notice when Jira could not be updated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskChange {
+    pub task: Task,
+    pub progress: Progress,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TitleError {
+    #[error("The title cannot be empty.")]
+    Empty,
+    #[error("The title is {0} characters long; the limit is 500.")]
+    TooLong(usize),
+}
+
+/// A valid title: trimmed, 1 to 500 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(raw: &str) -> Result<Self, TitleError> {
+        let trimmed = raw.trim();
+        let chars = trimmed.chars().count();
+        match chars {
+            0 => Err(TitleError::Empty),
+            n if n > MAX_TITLE_CHARS => Err(TitleError::TooLong(n)),
+            _ => Ok(Self(trimmed.to_owned())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A valid team name: trimmed, 1 to 100 characters.
+pub fn parse_team(raw: &str) -> Option<String> {
+    let trimmed = raw.trim();
+    (!trimmed.is_empty() && trimmed.chars().count() <= 100).then(|| trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_trimmed() {
+        assert_eq!(Title::parse("  Write docs \n").unwrap().as_str(), "Write docs");
+    }
+
+    #[test]
+    fn empty_and_blank_titles_are_refused() {
+        for raw in ["", "   ", "\n\t"] {
+            assert_eq!(Title::parse(raw), Err(TitleError::Empty), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_limit_counts_characters_not_bytes() {
+        let at_limit = "é".repeat(MAX_TITLE_CHARS);
+        assert!(Title::parse(&at_limit).is_ok());
+        let over = "é".repeat(MAX_TITLE_CHARS + 1);
+        assert_eq!(Title::parse(&over), Err(TitleError::TooLong(501)));
+    }
+
+    #[test]
+    fn patches_and_new_tasks_refuse_unknown_fields() {
+        assert!(serde_json::from_str::<TaskPatch>(r#"{"done":true,"owner":"x"}"#).is_err());
+        assert!(serde_json::from_str::<NewTask>(r#"{"title":"a","tenant":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn scopes_are_tagged_json() {
+        let json = serde_json::to_string(&Scope::Team { team: "Forge".into() }).unwrap();
+        assert_eq!(json, r#"{"kind":"team","team":"Forge"}"#);
+    }
+}

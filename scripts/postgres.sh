@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Starts (or reuses) a throwaway PostgreSQL server for the tests, on 127.0.0.1 only, and
+# prints its URL. Data lives in target/postgres; `scripts/postgres.sh stop` stops it.
+#
+#   export TEST_DATABASE_URL=$(scripts/postgres.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${TEST_PG_PORT:-55432}
+DATA=$PWD/target/postgres
+BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -n "$BIN" ] || { echo "PostgreSQL is not installed (scripts/setup.sh test installs it)" >&2; exit 1; }
+
+# PostgreSQL refuses to run as root: run it as the `postgres` user Debian's package creates.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+if [ "${1:-}" = stop ]; then
+  [ -d "$DATA" ] && as_pg "$BIN/pg_ctl" -D "$DATA" stop -m fast >/dev/null 2>&1 || true
+  exit 0
+fi
+
+if [ ! -f "$DATA/PG_VERSION" ]; then
+  mkdir -p "$DATA"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$DATA"
+  as_pg "$BIN/initdb" -D "$DATA" -U postgres --auth=trust --no-sync >/dev/null
+fi
+if ! as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+  # Loopback only, a private socket dir, and durability off: this server holds test data.
+  as_pg "$BIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w start \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DATA -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null
+fi
+echo "postgres://postgres@127.0.0.1:$PORT/postgres"

@@ -1,0 +1,109 @@
+//! Storage: sqlx over SQLite (the embedded default) or PostgreSQL (to scale out), chosen by
+//! `DATABASE_URL`'s scheme.
+//!
+//! Both run the same portable SQL through sqlx's `Any` driver, so one set of queries and one
+//! migration directory serve both, and the same test suite runs against each.
+
+/// Task queries.
+pub mod tasks;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use anyhow::Context as _;
+use sqlx::{
+    any::{install_default_drivers, AnyPoolOptions},
+    AnyPool, Executor,
+};
+
+/// Migrations embedded at compile time and run at start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A connection pool to either database.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Database {
+    /// Connects, creating the SQLite file (and its directory) if needed, then migrates.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://");
+        };
+
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url(url)?;
+                options
+                    // SQLite serialises writers anyway; a few readers suffice with WAL.
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL: readers never wait for the writer. NORMAL is durable in WAL mode
+                            // except for the last commits before a power cut.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+            }
+            Backend::Postgres => options.max_connections(16).connect(url).await,
+        }
+        .with_context(|| format!("connecting to the {backend:?} database"))?;
+
+        MIGRATOR
+            .run(&pool)
+            .await
+            .context("running database migrations")?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+/// `sqlite://path` with the file created on first use, its directory too.
+fn sqlite_url(url: &str) -> anyhow::Result<String> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the database directory {}", dir.display()))?;
+        }
+    }
+    // Validate early with the SQLite driver's own parser, then hand the URL to `Any`.
+    sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    Ok(if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}

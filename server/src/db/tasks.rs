@@ -1,0 +1,198 @@
+//! Task queries. Every one takes the installation id, so no query can reach another tenant's
+//! rows; a task id from another installation is simply not found.
+
+use app::tasks::{Progress, Task, Title};
+use sqlx::Row;
+
+use super::Database;
+
+/// Where a task lives inside its installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeKey {
+    Issue(String),
+    Team(String),
+}
+
+impl ScopeKey {
+    fn parts(&self) -> (&'static str, &str) {
+        match self {
+            ScopeKey::Issue(id) => ("issue", id),
+            ScopeKey::Team(team) => ("team", team),
+        }
+    }
+
+    fn from_parts(kind: &str, key: String) -> Self {
+        if kind == "issue" {
+            ScopeKey::Issue(key)
+        } else {
+            ScopeKey::Team(key)
+        }
+    }
+}
+
+/// A stored task with the scope it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTask {
+    pub task: Task,
+    pub scope: ScopeKey,
+}
+
+/// `done` is read as a 0/1 BIGINT: sqlx's `Any` driver cannot decode SQLite's BOOLEAN, and the
+/// cast reads the same on both databases.
+const COLUMNS: &str = "id, scope_kind, scope_key, title, \
+    CAST(CASE WHEN done THEN 1 ELSE 0 END AS BIGINT) AS done, created_by, created_at, updated_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredTask, sqlx::Error> {
+    let kind: String = row.try_get("scope_kind")?;
+    Ok(StoredTask {
+        scope: ScopeKey::from_parts(&kind, row.try_get("scope_key")?),
+        task: Task {
+            id: row.try_get("id")?,
+            title: row.try_get("title")?,
+            done: row.try_get::<i64, _>("done")? != 0,
+            created_by: row.try_get("created_by")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        },
+    })
+}
+
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Database {
+    /// The tasks of one scope, oldest first.
+    pub async fn list_tasks(
+        &self,
+        installation: &str,
+        scope: &ScopeKey,
+    ) -> Result<Vec<Task>, sqlx::Error> {
+        let (kind, key) = scope.parts();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tasks WHERE installation_id = $1 AND scope_kind = $2 AND scope_key = $3 \
+             ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(installation)
+            .bind(kind)
+            .bind(key)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| from_row(r).map(|s| s.task)).collect()
+    }
+
+    pub async fn progress(
+        &self,
+        installation: &str,
+        scope: &ScopeKey,
+    ) -> Result<Progress, sqlx::Error> {
+        let (kind, key) = scope.parts();
+        // CASE instead of SUM(done): booleans sum differently on the two databases.
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN done THEN 1 ELSE 0 END), 0) AS BIGINT) AS done \
+             FROM tasks WHERE installation_id = $1 AND scope_kind = $2 AND scope_key = $3",
+        )
+        .bind(installation)
+        .bind(kind)
+        .bind(key)
+        .fetch_one(self.pool())
+        .await?;
+        let total: i64 = row.try_get("total")?;
+        let done: i64 = row.try_get("done")?;
+        Ok(Progress {
+            done: done as u32,
+            total: total as u32,
+        })
+    }
+
+    pub async fn create_task(
+        &self,
+        installation: &str,
+        scope: &ScopeKey,
+        title: Title,
+        created_by: &str,
+    ) -> Result<Task, sqlx::Error> {
+        let (kind, key) = scope.parts();
+        let now = now_millis();
+        let task = Task {
+            id: uuid::Uuid::new_v4().to_string(),
+            title: title.into_string(),
+            done: false,
+            created_by: created_by.to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO tasks (id, installation_id, scope_kind, scope_key, title, done, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&task.id)
+        .bind(installation)
+        .bind(kind)
+        .bind(key)
+        .bind(&task.title)
+        .bind(task.done)
+        .bind(&task.created_by)
+        .bind(task.created_at)
+        .bind(task.updated_at)
+        .execute(self.pool())
+        .await?;
+        Ok(task)
+    }
+
+    pub async fn find_task(
+        &self,
+        installation: &str,
+        id: &str,
+    ) -> Result<Option<StoredTask>, sqlx::Error> {
+        let sql = format!("SELECT {COLUMNS} FROM tasks WHERE installation_id = $1 AND id = $2");
+        let row = sqlx::query(&sql)
+            .bind(installation)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Applies the fields that are `Some`; `None` when there is no such task in the installation.
+    pub async fn update_task(
+        &self,
+        installation: &str,
+        id: &str,
+        title: Option<Title>,
+        done: Option<bool>,
+    ) -> Result<Option<StoredTask>, sqlx::Error> {
+        let now = now_millis();
+        let title = title.map(Title::into_string);
+        // COALESCE keeps the stored value for an absent field, in one statement.
+        let result = sqlx::query(
+            "UPDATE tasks SET title = COALESCE($1, title), done = COALESCE($2, done), updated_at = $3 \
+             WHERE installation_id = $4 AND id = $5",
+        )
+        .bind(title)
+        .bind(done)
+        .bind(now)
+        .bind(installation)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        if result.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.find_task(installation, id).await
+    }
+
+    /// `true` when a task was deleted.
+    pub async fn delete_task(&self, installation: &str, id: &str) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query("DELETE FROM tasks WHERE installation_id = $1 AND id = $2")
+            .bind(installation)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+}

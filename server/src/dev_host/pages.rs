@@ -1,0 +1,261 @@
+//! The emulated product pages: a Jira issue view and a Confluence page, each hosting the
+//! resource in an iframe configured as Forge configures it.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{header, StatusCode},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{cdn, csp::SANDBOX, tenants, HostState};
+
+const HOST_JS: &str = include_str!("assets/host.js");
+const HOST_CSS: &str = include_str!("assets/host.css");
+
+pub fn router(state: Arc<HostState>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/site/{site}/browse/{issue}", get(jira_issue))
+        .route("/site/{site}/wiki/pages/{page}", get(confluence_page))
+        .route(
+            "/__devhost/host.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    HOST_JS,
+                )
+            }),
+        )
+        .route(
+            "/__devhost/host.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    HOST_CSS,
+                )
+            }),
+        )
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct Viewer {
+    #[serde(default = "default_user")]
+    user: String,
+    #[serde(default)]
+    theme: Option<String>,
+}
+
+fn default_user() -> String {
+    "alice".into()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+async fn index(State(state): State<Arc<HostState>>) -> Html<String> {
+    let mut rows = String::new();
+    for site in tenants::INSTALLATIONS {
+        for issue in site.issues {
+            rows.push_str(&format!(
+                r#"<li><a href="/site/{s}/browse/{k}">{n} · Jira {k}: {t}</a></li>"#,
+                s = site.handle,
+                k = issue.key,
+                n = site.name,
+                t = escape(issue.summary)
+            ));
+        }
+        for page in site.pages {
+            rows.push_str(&format!(
+                r#"<li><a href="/site/{s}/wiki/pages/{id}">{n} · Confluence: {t}</a></li>"#,
+                s = site.handle,
+                id = page.id,
+                n = site.name,
+                t = escape(page.title)
+            ));
+        }
+    }
+    Html(format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Local Forge host</title>
+<link rel="stylesheet" href="/__devhost/host.css"><link rel="icon" href="data:,"></head>
+<body><header class="host-bar"><strong>Local Forge host</strong><span>app {app}</span></header>
+<main class="host-index"><h1>Pick a page</h1><ul>{rows}</ul>
+<p>Remote: <code>{remote}</code> · CDN: <code>{cdn}</code> · JWKS: <code>/.well-known/jwks.json</code></p></main></body></html>"#,
+        app = escape(&state.app.app_id),
+        remote = escape(&state.config.remote_url),
+        cdn = escape(&state.cdn_origin),
+    ))
+}
+
+fn not_found(what: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(format!("<h1>Not found</h1><p>{}</p>", escape(what))),
+    )
+        .into_response()
+}
+
+/// The top bar shared by both products: site, user and theme switchers.
+fn host_bar(product: &str, site: &tenants::Installation, viewer: &Viewer) -> String {
+    let options = |items: Vec<(&str, &str)>, selected: &str| {
+        items
+            .into_iter()
+            .map(|(value, label)| {
+                let sel = if value == selected { " selected" } else { "" };
+                format!(r#"<option value="{value}"{sel}>{}</option>"#, escape(label))
+            })
+            .collect::<String>()
+    };
+    // Each site option is the same product's first page on that site.
+    let href = |i: &tenants::Installation| match product {
+        "Jira" => format!("/site/{}/browse/{}", i.handle, i.issues[0].key),
+        _ => format!("/site/{}/wiki/pages/{}", i.handle, i.pages[0].id),
+    };
+    let current = href(site);
+    let site_links: Vec<(String, &str)> = tenants::INSTALLATIONS
+        .iter()
+        .map(|i| (href(i), i.name))
+        .collect();
+    let sites = options(
+        site_links.iter().map(|(h, n)| (h.as_str(), *n)).collect(),
+        &current,
+    );
+    let users = options(
+        tenants::USERS.iter().map(|u| (u.handle, u.name)).collect(),
+        &viewer.user,
+    );
+    let theme = viewer.theme.as_deref().unwrap_or("light");
+    let themes = options(vec![("light", "Light"), ("dark", "Dark")], theme);
+    format!(
+        r#"<header class="host-bar"><a href="/"><strong>Local Forge host</strong></a><span class="host-product">{product}</span>
+<label>Site <select data-host-switch="href" data-testid="site-switch">{sites}</select></label>
+<label>User <select data-host-switch="user" data-testid="user-switch">{users}</select></label>
+<label>Theme <select data-host-switch="theme" data-testid="theme-switch">{themes}</select></label></header>"#
+    )
+}
+
+/// The iframe plus the configuration `host.js` needs to answer its bridge calls.
+fn forge_frame(state: &HostState, module_key: &str, resource: &str, placement: Value) -> String {
+    let config = json!({
+        "placement": placement,
+        "cdnOrigin": state.cdn_origin,
+        "reloadPort": state.config.reload_port,
+    });
+    // `</` cannot end the JSON island early once escaped.
+    let config = config.to_string().replace("</", "<\\/");
+    format!(
+        r#"<div class="forge-extension" data-module-key="{module_key}">
+<iframe class="forge-frame" title="Team Tasks" src="{src}" sandbox="{sandbox}" allow="camera; clipboard-write; display-capture; fullscreen; microphone"></iframe>
+</div>
+<script type="application/json" id="forge-host-config">{config}</script>
+<div class="host-flags" aria-live="polite"></div>
+<script src="/__devhost/host.js"></script>"#,
+        src = cdn::resource_url(state, resource),
+        // Forge's iframe sandbox; popups only with `fetch.client: '*'`.
+        sandbox = SANDBOX.replace("allow-popups allow-popups-to-escape-sandbox ", ""),
+    )
+}
+
+async fn jira_issue(
+    State(state): State<Arc<HostState>>,
+    Path((site, issue)): Path<(String, String)>,
+    Query(viewer): Query<Viewer>,
+) -> Response {
+    let Some(installation) = tenants::installation(&site) else {
+        return not_found("no such site");
+    };
+    let Some(issue) = installation.issue(&issue) else {
+        return not_found("no such issue");
+    };
+    let Some(module) = state
+        .modules
+        .iter()
+        .find(|m| m.module_type == "jira:issuePanel")
+    else {
+        return not_found("manifest.yml has no jira:issuePanel");
+    };
+    let placement = json!({
+        "site": site, "user": viewer.user, "module": module.key, "issue": issue.key,
+        "theme": viewer.theme,
+    });
+    let frame = forge_frame(&state, &module.key, &module.resource, placement);
+    Html(format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{key}: {summary} - Jira</title>
+<link rel="stylesheet" href="/__devhost/host.css"><link rel="icon" href="data:,"></head>
+<body class="host-theme-{theme}">{bar}
+<main class="host-page jira-issue"><nav class="host-crumbs">{project} / <span data-testid="issue-key">{key}</span></nav>
+<h1 data-testid="issue-summary">{summary}</h1>
+<div class="host-field"><span>Status</span><span class="host-lozenge">{status}</span></div>
+<section class="host-panel" aria-label="Team Tasks panel">{frame}</section></main></body></html>"#,
+        key = escape(issue.key),
+        summary = escape(issue.summary),
+        status = escape(issue.status),
+        project = escape(issue.project_key),
+        theme = escape(viewer.theme.as_deref().unwrap_or("light")),
+        bar = host_bar("Jira", installation, &viewer),
+    ))
+    .into_response()
+}
+
+async fn confluence_page(
+    State(state): State<Arc<HostState>>,
+    Path((site, page)): Path<(String, String)>,
+    Query(viewer): Query<Viewer>,
+) -> Response {
+    let Some(installation) = tenants::installation(&site) else {
+        return not_found("no such site");
+    };
+    let Some(page) = installation.page(&page) else {
+        return not_found("no such page");
+    };
+    let Some(module) = state.modules.iter().find(|m| m.module_type == "macro") else {
+        return not_found("manifest.yml has no macro");
+    };
+    let config = state
+        .macro_config
+        .lock()
+        .expect("macro config")
+        .get(&(site.clone(), page.id.to_owned()))
+        .cloned()
+        .unwrap_or_else(|| json!({ "team": "Forge" }));
+    let team = config
+        .get("team")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let placement = json!({
+        "site": site, "user": viewer.user, "module": module.key, "page": page.id,
+        "config": config, "theme": viewer.theme,
+    });
+    let frame = forge_frame(&state, &module.key, &module.resource, placement);
+    Html(format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} - Confluence</title>
+<link rel="stylesheet" href="/__devhost/host.css"><link rel="icon" href="data:,"></head>
+<body class="host-theme-{theme}">{bar}
+<main class="host-page confluence-page"><nav class="host-crumbs">{space}</nav>
+<h1 data-testid="page-title">{title}</h1>
+<p>This page embeds the Team Tasks macro.</p>
+<form class="host-macro-config" data-site="{site}" data-page="{page_id}">
+<label>Macro config: team <input name="team" value="{team}" data-testid="macro-team"></label>
+<button type="submit">Save macro config</button></form>
+<section class="host-macro" aria-label="Team Tasks macro">{frame}</section></main></body></html>"#,
+        title = escape(page.title),
+        space = escape(page.space_key),
+        site = escape(&site),
+        page_id = escape(page.id),
+        team = escape(&team),
+        theme = escape(viewer.theme.as_deref().unwrap_or("light")),
+        bar = host_bar("Confluence", installation, &viewer),
+    ))
+    .into_response()
+}

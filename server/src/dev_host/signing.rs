@@ -1,0 +1,116 @@
+//! The host's signing side: an RS256 key that stands in for Forge's, the JWKS that publishes
+//! it, and the opaque OAuth tokens the REST stand-in accepts. Token minting itself is
+//! `fit::mint`, shared with the tests.
+
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::Mutex,
+    time::{Duration, SystemTime},
+};
+
+use rsa::{
+    pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey},
+    rand_core::{OsRng, RngCore},
+    RsaPrivateKey,
+};
+use serde_json::Value;
+
+use crate::fit::mint::SigningKey;
+
+/// Forge's tokens live 25 s (`exp - iat` in real tokens).
+pub const FIT_LIFETIME: Duration = Duration::from_secs(crate::fit::mint::FORGE_TOKEN_LIFETIME_SECS);
+/// Forge guarantees forwarded OAuth tokens stay valid for at least two hours.
+pub const OAUTH_LIFETIME: Duration = Duration::from_secs(2 * 3600);
+
+pub struct Signer {
+    key: SigningKey,
+    jwks: Value,
+    tokens: Mutex<HashMap<String, OAuthGrant>>,
+}
+
+/// What a forwarded OAuth token stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthGrant {
+    pub installation_id: String,
+    /// `None` for the app's system token.
+    pub account_id: Option<String>,
+    pub expires_at: SystemTime,
+}
+
+impl Signer {
+    /// Loads the key from `key_file`, or generates and keeps one there. Keeping it under
+    /// `target/` lets the remote's cached JWKS stay valid across `cargo leptos watch` restarts.
+    pub fn load_or_create(key_file: &Path) -> anyhow::Result<Self> {
+        let private = match std::fs::read(key_file) {
+            Ok(der) => RsaPrivateKey::from_pkcs1_der(&der)?,
+            Err(_) => {
+                let key = RsaPrivateKey::new(&mut OsRng, 2048)?;
+                if let Some(dir) = key_file.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(key_file, key.to_pkcs1_der()?.as_bytes())?;
+                key
+            }
+        };
+        // Forge's key ids look like `forge/invocation-token/wf-<uuid>`.
+        let fingerprint =
+            ring::digest::digest(&ring::digest::SHA256, private.to_pkcs1_der()?.as_bytes());
+        let kid = format!(
+            "forge/invocation-token/dev-{}",
+            hex(&fingerprint.as_ref()[..8])
+        );
+        let key = SigningKey::from_private(kid, private);
+        Ok(Self {
+            jwks: SigningKey::jwks([&key]),
+            key,
+            tokens: Mutex::default(),
+        })
+    }
+
+    pub fn jwks(&self) -> &Value {
+        &self.jwks
+    }
+
+    /// Signs `claims` with RS256 under the host's `kid`.
+    pub fn sign(&self, claims: &Value) -> anyhow::Result<String> {
+        Ok(self.key.sign(claims))
+    }
+
+    /// Issues an opaque OAuth token for the REST stand-in.
+    pub fn issue_oauth_token(&self, installation_id: &str, account_id: Option<&str>) -> String {
+        let token = format!("devhost-oauth-{}", random_hex(24));
+        let grant = OAuthGrant {
+            installation_id: installation_id.to_owned(),
+            account_id: account_id.map(str::to_owned),
+            expires_at: SystemTime::now() + OAUTH_LIFETIME,
+        };
+        let mut tokens = self.tokens.lock().expect("token table");
+        tokens.retain(|_, g| g.expires_at > SystemTime::now());
+        tokens.insert(token.clone(), grant);
+        token
+    }
+
+    /// The grant behind a token this host issued, if it is still valid.
+    pub fn grant(&self, token: &str) -> Option<OAuthGrant> {
+        let tokens = self.tokens.lock().expect("token table");
+        tokens
+            .get(token)
+            .filter(|g| g.expires_at > SystemTime::now())
+            .cloned()
+    }
+}
+
+pub fn now_secs() -> u64 {
+    crate::fit::mint::now()
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    hex(&buf)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

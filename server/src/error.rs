@@ -1,0 +1,165 @@
+//! The remote's one error type, and the one place errors become HTTP responses.
+//!
+//! Forge's `invokeRemote` rejects any non-2xx answer that is not JSON, and reserves 401 for
+//! "Remote could not verify the Forge Invocation Token". So every error here is JSON
+//! (`app::api::ErrorBody`), and only a FIT failure is a 401.
+
+use app::api::ErrorBody;
+use axum::{
+    body::Body,
+    extract::{rejection::JsonRejection, Request},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Json,
+};
+
+use crate::fit::FitError;
+
+/// The result type of handlers.
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// Every error a request can end in. Each variant's doc starts with its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401: the Forge Invocation Token is missing or failed verification.
+    #[error("the request does not carry a valid Forge Invocation Token")]
+    Unauthorized(#[source] anyhow::Error),
+    /// 403: verified, but this principal may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such thing in this installation.
+    #[error("{0}")]
+    NotFound(String),
+    /// 400: the request cannot be read (bad JSON, unknown fields, wrong types).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 422: the request reads fine but its values are not acceptable.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 500: our fault. The cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized(_) => "invalid_token",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::BadRequest(_) => "bad_request",
+            Self::Unprocessable(_) => "unprocessable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            // The reason stays in our logs: telling a caller why its token failed helps forgers.
+            Self::Unauthorized(cause) => {
+                tracing::info!(reason = %format!("{cause:#}"), "FIT rejected")
+            }
+            Self::Internal(cause) => tracing::error!(error.cause_chain = ?cause, "internal error"),
+            _ => {}
+        }
+        let mut response = json_error(self.status(), self.code(), self.to_string());
+        if matches!(self, Self::Unauthorized(_)) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="forge-remote""#),
+            );
+        }
+        response
+    }
+}
+
+/// A FIT failure is a 401, except a route wired without the FIT layer, which is our bug (500).
+impl From<FitError> for ApiError {
+    fn from(e: FitError) -> Self {
+        if e.is_unauthorized() {
+            Self::Unauthorized(e.into())
+        } else {
+            Self::Internal(e.into())
+        }
+    }
+}
+
+/// Lets the FIT middleware and extractors answer in our error format.
+impl IntoResponse for FitError {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            // Well-formed JSON whose fields are wrong (unknown, missing, mistyped).
+            JsonRejection::JsonDataError(e) => Self::Unprocessable(e.body_text()),
+            other => Self::BadRequest(other.body_text()),
+        }
+    }
+}
+
+/// A JSON error response with the shared body shape.
+pub fn json_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = ErrorBody {
+        code: code.into(),
+        message: message.into(),
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Middleware: turns any non-2xx answer that is not already JSON into a JSON error.
+///
+/// Layers outside our handlers (body limits, timeouts, axum's own 404/405) answer with empty or
+/// plain-text bodies, which `invokeRemote` would reject as "cannot parse body as JSON".
+pub async fn ensure_json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.is_success() || status.is_informational() || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such route".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed".to_owned()),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "request body is larger than Forge's 500 KB limit".to_owned(),
+        ),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => {
+            ("timeout", "the remote did not answer in time".to_owned())
+        }
+        s if s.is_redirection() => return response,
+        s => ("error", s.canonical_reason().unwrap_or("error").to_owned()),
+    };
+    let (mut parts, _) = response.into_parts();
+    let fresh = json_error(status, code, message);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let (_, body) = fresh.into_parts();
+    Response::from_parts(parts, Body::new(body))
+}

@@ -1,0 +1,139 @@
+//! The axum side: a middleware that verifies the FIT on every request of a router, and the
+//! extractors through which handlers read what was verified.
+//!
+//! Install the middleware on the whole API router, so a new route is protected by default:
+//!
+//! ```ignore
+//! api.route_layer(axum::middleware::from_fn_with_state(verifier, fit::require_fit))
+//! ```
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{FromRequestParts, Request, State},
+    http::{header::AUTHORIZATION, request::Parts, HeaderMap},
+    middleware::Next,
+    response::Response,
+};
+
+use super::{FitClaims, FitError, FitVerifier, ForgeOAuth};
+
+/// Middleware: verifies the FIT from `Authorization: Bearer`, then hands the claims and the
+/// forwarded OAuth tokens to the handlers (see [`Fit`] and [`ForgeOAuth`]).
+///
+/// Records `installation` and `principal` on the current span, which the embedding app is
+/// expected to declare (as `tracing::field::Empty`) on its request span.
+pub async fn require_fit(
+    State(verifier): State<FitVerifier>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, FitError> {
+    let claims = verifier.verify(bearer_token(request.headers())?).await?;
+
+    let span = tracing::Span::current();
+    span.record(
+        "installation",
+        tracing::field::display(&claims.app.installation_id),
+    );
+    if let Some(principal) = &claims.principal {
+        span.record("principal", tracing::field::display(principal));
+    }
+
+    let oauth = ForgeOAuth::take_from(request.headers_mut());
+    request.extensions_mut().insert(oauth);
+    request.extensions_mut().insert(Fit(Arc::new(claims)));
+    Ok(next.run(request).await)
+}
+
+/// The token from the one `Authorization: Bearer <token>` header. The scheme is
+/// case-insensitive (RFC 7235).
+fn bearer_token(headers: &HeaderMap) -> Result<&str, FitError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next().ok_or(FitError::MissingToken)?;
+    if values.next().is_some() {
+        return Err(FitError::AmbiguousToken);
+    }
+    let value = value.to_str().map_err(|_| FitError::NotBearer)?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(FitError::NotBearer),
+    }
+}
+
+/// Extractor: the verified claims of this request. Handlers take the tenant
+/// (`app.installation_id`), the user (`principal`) and the context from here, and from nowhere
+/// else (never from the body or query).
+///
+/// Fails with [`FitError::NotVerified`] on a route that is not behind [`require_fit`].
+#[derive(Debug, Clone)]
+pub struct Fit(pub Arc<FitClaims>);
+
+impl std::ops::Deref for Fit {
+    type Target = FitClaims;
+
+    fn deref(&self) -> &FitClaims {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Fit {
+    type Rejection = FitError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, FitError> {
+        parts
+            .extensions
+            .get::<Fit>()
+            .cloned()
+            .ok_or(FitError::NotVerified)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ForgeOAuth {
+    type Rejection = FitError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, FitError> {
+        parts
+            .extensions
+            .get::<ForgeOAuth>()
+            .cloned()
+            .ok_or(FitError::NotVerified)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(AUTHORIZATION, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_the_token_trimmed() {
+        for value in ["Bearer abc", "bearer abc", "BEARER  abc "] {
+            assert_eq!(bearer_token(&headers(&[value])).unwrap(), "abc", "{value}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_empty_tokens_and_duplicates_are_refused() {
+        assert!(matches!(
+            bearer_token(&headers(&[])),
+            Err(FitError::MissingToken)
+        ));
+        for value in ["Basic abc", "Bearer", "Bearer ", "Bearerabc", "Token abc"] {
+            let err = bearer_token(&headers(&[value])).unwrap_err();
+            assert!(matches!(err, FitError::NotBearer), "{value}: {err:?}");
+        }
+        let err = bearer_token(&headers(&["Bearer a", "Bearer b"])).unwrap_err();
+        assert!(matches!(err, FitError::AmbiguousToken));
+    }
+}

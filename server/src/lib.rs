@@ -1,0 +1,29 @@
+//! The Team Tasks Forge remote.
+//!
+//! `main.rs` only boots; everything here is a library so integration tests can spawn the real
+//! application on a random port (see `tests/api/helpers.rs`).
+
+/// Jira REST calls with the forwarded OAuth tokens.
+pub mod atlassian;
+/// Settings read from the environment.
+pub mod configuration;
+/// Which product origins may call the remote directly (`requestRemote`).
+pub mod cors;
+/// Storage: SQLite or PostgreSQL through sqlx, with embedded migrations.
+pub mod db;
+/// The local Forge host: product pages, CDN, FIT minting and an Atlassian REST stand-in.
+/// Debug builds only, so a release server cannot mint tokens.
+#[cfg(debug_assertions)]
+pub mod dev_host;
+/// The crate's one error type and its mapping to JSON responses.
+pub mod error;
+/// Forge Invocation Token verification: the remote's authentication, self-contained.
+pub mod fit;
+/// HTTP handlers, one module per resource.
+pub mod routes;
+/// Builds the router and binds the listener.
+pub mod startup;
+/// `tracing` subscriber set-up.
+pub mod telemetry;
+
+pub use error::{ApiError, Result};

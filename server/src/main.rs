@@ -1,0 +1,71 @@
+//! Boots the remote: settings, telemetry, then serve until Ctrl-C or SIGTERM.
+//!
+//! Debug builds (`cargo leptos watch`) also start the local Forge host, and the remote then
+//! trusts only the host's signing key. Release builds contain no host.
+
+use server::{configuration::Settings, startup::Application, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init("info");
+
+    #[cfg(debug_assertions)]
+    let dev_host = dev::start().await?;
+    let lookup = |name: &str| {
+        #[cfg(debug_assertions)]
+        if let Some(host) = &dev_host {
+            if let Some(value) = dev::setting(host, name) {
+                return Some(value);
+            }
+        }
+        std::env::var(name).ok()
+    };
+
+    let settings = match Settings::from_lookup(lookup) {
+        Ok(settings) => settings,
+        Err(e) => {
+            // Refuse to start on a bad configuration, and say exactly what is wrong.
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let app = Application::build(settings).await?;
+    tracing::info!(addr = %app.local_addr(), "Forge remote listening");
+    app.run_until_stopped().await
+}
+
+#[cfg(debug_assertions)]
+mod dev {
+    use server::dev_host::{self, DevHost, DevHostConfig};
+
+    /// Starts the local Forge host unless `FORGE_DEV_HOST=off`.
+    pub async fn start() -> anyhow::Result<Option<DevHost>> {
+        let remote_addr = std::env::var("LEPTOS_SITE_ADDR")
+            .unwrap_or_else(|_| "127.0.0.1:3000".into())
+            .parse()?;
+        let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+        match DevHostConfig::from_env(remote_addr, site_root.into())? {
+            Some(config) => Ok(Some(dev_host::start(config).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Settings the host decides while it runs.
+    pub fn setting(host: &DevHost, name: &str) -> Option<String> {
+        match name {
+            // Trust only the host's key: a token minted for real Forge must not work locally,
+            // nor one of ours anywhere else.
+            "FORGE_JWKS_URL" => Some(host.jwks_url.clone()),
+            "FORGE_APP_ID" => std::env::var(name)
+                .ok()
+                .or_else(|| Some(host.app_id.clone())),
+            // requestRemote is sent by the product page, here the host's origin.
+            "FORGE_CORS_ORIGINS" => {
+                let configured = std::env::var(name)
+                    .unwrap_or_else(|_| server::configuration::DEFAULT_CORS_ORIGINS.into());
+                Some(format!("{configured},{}", host.host_origin))
+            }
+            _ => None,
+        }
+    }
+}

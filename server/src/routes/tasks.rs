@@ -1,0 +1,306 @@
+//! Team Tasks' REST API. Every route runs behind the FIT layer; the tenant (installation), the
+//! user and the issue come only from the verified token.
+//!
+//! - `GET /tasks[?team=]` — a scope's tasks and progress (also `/tasks/`)
+//! - `POST /tasks` `{title, team?}` → 201
+//! - `PATCH /tasks/{id}` `{title?, done?}` → 200
+//! - `DELETE /tasks/{id}` → 204
+//! - `GET /issue` — the panel header, read from Jira as the user
+//!
+//! After every change on an issue, the progress is written to the issue's `tasks-progress`
+//! entity property with the app's system token. If Jira cannot be reached the change still
+//! stands, and the answer carries a notice.
+
+use super::extract::{AppJson, AppQuery};
+use crate::{
+    atlassian::Jira,
+    db::tasks::ScopeKey,
+    error::{ApiError, Result},
+    fit::{ExtensionClaims, Fit, FitClaims, ForgeOAuth},
+    startup::AppState,
+};
+use app::{
+    routes::{GetIssueHeader, ListTasks, Operation, UpdateTask},
+    tasks::{
+        parse_team, IssueHeader, NewTask, Progress, Scope, TaskChange, TaskList, TaskPatch,
+        TaskQuery, Title,
+    },
+};
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{delete, get},
+    Json, Router,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(ListTasks::PATH, get(list).post(create))
+        .route("/tasks/", get(list))
+        .route(UpdateTask::PATH, delete(remove).patch(update))
+        .route(GetIssueHeader::PATH, get(issue_header))
+}
+
+/// What the caller may touch, from its verified context.
+enum Caller {
+    /// A Jira issue panel: exactly one issue's tasks.
+    Issue { issue_id: String },
+    /// A Confluence macro: team lists, the default team from the macro's config.
+    Macro { default_team: Option<String> },
+}
+
+fn caller(claims: &FitClaims) -> Result<Caller> {
+    match claims.context.as_ref().and_then(|c| c.extension.as_ref()) {
+        Some(ExtensionClaims::IssuePanel { issue, .. }) => Ok(Caller::Issue {
+            issue_id: issue.id.clone(),
+        }),
+        Some(ExtensionClaims::Macro { config, .. }) => Ok(Caller::Macro {
+            default_team: config
+                .as_ref()
+                .and_then(|c| c.get("team"))
+                .and_then(|t| t.as_str())
+                .and_then(parse_team),
+        }),
+        _ => Err(ApiError::Forbidden(
+            "Team Tasks runs in a Jira issue panel or a Confluence macro.".into(),
+        )),
+    }
+}
+
+impl Caller {
+    /// The scope of a list or create, given the request's team (macro only).
+    fn scope(&self, team: Option<&str>) -> Result<ScopeKey> {
+        match self {
+            Caller::Issue { issue_id } => Ok(ScopeKey::Issue(issue_id.clone())),
+            Caller::Macro { default_team } => {
+                let team = match team {
+                    Some(raw) => Some(parse_team(raw).ok_or_else(|| {
+                        ApiError::Unprocessable("A team name is 1 to 100 characters.".into())
+                    })?),
+                    None => default_team.clone(),
+                };
+                team.map(ScopeKey::Team).ok_or_else(|| {
+                    ApiError::Unprocessable(
+                        "Say which team: ?team=<name>, or set the macro's team.".into(),
+                    )
+                })
+            }
+        }
+    }
+
+    /// Whether a stored task is reachable from here (an issue panel sees only its issue).
+    fn may_touch(&self, scope: &ScopeKey) -> bool {
+        match (self, scope) {
+            (Caller::Issue { issue_id }, ScopeKey::Issue(id)) => issue_id == id,
+            (Caller::Macro { .. }, ScopeKey::Team(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+fn wire_scope(scope: &ScopeKey) -> Scope {
+    match scope {
+        ScopeKey::Issue(id) => Scope::Issue {
+            issue_id: id.clone(),
+        },
+        ScopeKey::Team(team) => Scope::Team { team: team.clone() },
+    }
+}
+
+fn installation(claims: &FitClaims) -> &str {
+    &claims.app.installation_id
+}
+
+#[tracing::instrument(name = "List tasks", skip_all)]
+async fn list(
+    State(state): State<AppState>,
+    Fit(claims): Fit,
+    AppQuery(query): AppQuery<TaskQuery>,
+) -> Result<Json<TaskList>> {
+    let scope = caller(&claims)?.scope(query.team.as_deref())?;
+    let tasks = state
+        .db
+        .list_tasks(installation(&claims), &scope)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let done = tasks.iter().filter(|t| t.done).count() as u32;
+    let progress = Progress {
+        done,
+        total: tasks.len() as u32,
+    };
+    Ok(Json(TaskList {
+        scope: wire_scope(&scope),
+        tasks,
+        progress,
+    }))
+}
+
+#[tracing::instrument(name = "Create a task", skip_all)]
+async fn create(
+    State(state): State<AppState>,
+    Fit(claims): Fit,
+    oauth: ForgeOAuth,
+    AppJson(new): AppJson<NewTask>,
+) -> Result<(StatusCode, Json<TaskChange>)> {
+    let title = Title::parse(&new.title).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let scope = caller(&claims)?.scope(new.team.as_deref())?;
+    let author = claims
+        .principal
+        .as_deref()
+        .ok_or_else(|| ApiError::Forbidden("Only a signed-in user can add tasks.".into()))?;
+    let task = state
+        .db
+        .create_task(installation(&claims), &scope, title, author)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let (progress, notice) = after_change(&state, &claims, &oauth, &scope).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TaskChange {
+            task,
+            progress,
+            notice,
+        }),
+    ))
+}
+
+#[tracing::instrument(name = "Update a task", skip_all, fields(task = %id))]
+async fn update(
+    State(state): State<AppState>,
+    Fit(claims): Fit,
+    oauth: ForgeOAuth,
+    Path(id): Path<String>,
+    AppJson(patch): AppJson<TaskPatch>,
+) -> Result<Json<TaskChange>> {
+    let who = caller(&claims)?;
+    if patch.title.is_none() && patch.done.is_none() {
+        return Err(ApiError::Unprocessable(
+            "Nothing to change: send title or done.".into(),
+        ));
+    }
+    let title = patch
+        .title
+        .as_deref()
+        .map(Title::parse)
+        .transpose()
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let inst = installation(&claims);
+    // Check the scope before writing: an issue panel must not reach another issue's tasks.
+    match state
+        .db
+        .find_task(inst, &id)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        Some(found) if who.may_touch(&found.scope) => {}
+        _ => return Err(not_found()),
+    }
+    let stored = state
+        .db
+        .update_task(inst, &id, title, patch.done)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(not_found)?;
+    let (progress, notice) = after_change(&state, &claims, &oauth, &stored.scope).await?;
+    Ok(Json(TaskChange {
+        task: stored.task,
+        progress,
+        notice,
+    }))
+}
+
+#[tracing::instrument(name = "Delete a task", skip_all, fields(task = %id))]
+async fn remove(
+    State(state): State<AppState>,
+    Fit(claims): Fit,
+    oauth: ForgeOAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let who = caller(&claims)?;
+    let inst = installation(&claims);
+    let found = match state
+        .db
+        .find_task(inst, &id)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        Some(found) if who.may_touch(&found.scope) => found,
+        _ => return Err(not_found()),
+    };
+    if !state
+        .db
+        .delete_task(inst, &id)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        return Err(not_found());
+    }
+    // The notice cannot travel on a 204; the failure is logged and the next change retries.
+    let _ = after_change(&state, &claims, &oauth, &found.scope).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /issue`: the issue panel's header, from Jira as the user.
+#[tracing::instrument(name = "Read the issue header", skip_all)]
+async fn issue_header(
+    State(state): State<AppState>,
+    Fit(claims): Fit,
+    oauth: ForgeOAuth,
+) -> Result<Json<IssueHeader>> {
+    let Caller::Issue { issue_id } = caller(&claims)? else {
+        return Err(ApiError::NotFound(
+            "Only the issue panel has an issue.".into(),
+        ));
+    };
+    let jira = Jira::new(&state.http, &claims.app.api_base_url);
+    Ok(Json(
+        match jira.issue(oauth.user.as_ref(), &issue_id).await {
+            Ok(issue) => IssueHeader {
+                issue: Some(issue),
+                notice: None,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the issue from Jira");
+                IssueHeader {
+                    issue: None,
+                    notice: Some(format!("Issue details are unavailable: {e}.")),
+                }
+            }
+        },
+    ))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No such task.".into())
+}
+
+/// The scope's new progress, written to the issue's entity property when the scope is an issue.
+async fn after_change(
+    state: &AppState,
+    claims: &FitClaims,
+    oauth: &ForgeOAuth,
+    scope: &ScopeKey,
+) -> Result<(Progress, Option<String>)> {
+    let progress = state
+        .db
+        .progress(installation(claims), scope)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let ScopeKey::Issue(issue_id) = scope else {
+        return Ok((progress, None));
+    };
+    let jira = Jira::new(&state.http, &claims.app.api_base_url);
+    let notice = match jira
+        .set_progress(oauth.system.as_ref(), issue_id, progress)
+        .await
+    {
+        Ok(()) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not write task progress to Jira");
+            Some(format!(
+                "Saved, but Jira's progress field was not updated: {e}."
+            ))
+        }
+    };
+    Ok((progress, notice))
+}

@@ -1,0 +1,157 @@
+//! Builds the application: state, router, middleware, listener.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{http::StatusCode, middleware, Router};
+use tokio::net::TcpListener;
+use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
+
+use crate::{
+    configuration::Settings,
+    cors::AllowedOrigins,
+    db::Database,
+    error,
+    fit::{self, FitConfig, FitVerifier, JwksConfig},
+    routes, telemetry,
+};
+
+/// Forge refuses front-end invocation requests over 500 KB; refuse them here too, before
+/// reading them into memory.
+pub const MAX_REQUEST_BODY: usize = 500 * 1024;
+
+/// Shared by all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    /// Verifies Forge Invocation Tokens; holds the JWKS cache.
+    pub fit: FitVerifier,
+    pub db: Database,
+    /// For Jira/Confluence REST calls; one pool of connections for all tenants.
+    pub http: reqwest::Client,
+}
+
+impl AppState {
+    /// The state for `settings`, with an empty JWKS cache (see [`Application::build`]).
+    pub fn new(settings: Settings, db: Database) -> anyhow::Result<Self> {
+        let mut jwks = JwksConfig::new(settings.jwks_url.clone());
+        jwks.refetch_interval = settings.jwks_refetch_interval;
+        let fit = FitVerifier::new(FitConfig {
+            app_id: settings.app_id.clone(),
+            leeway: settings.fit_leeway,
+            jwks,
+        })?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("team-tasks-remote/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            settings: Arc::new(settings),
+            fit,
+            db,
+            http,
+        })
+    }
+}
+
+/// A bound, not yet serving, application. Binding first lets tests use port 0 and ask for
+/// the real port.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Connects and migrates the database, binds the listener and fetches the JWKS once. An
+    /// unreachable JWKS host does not stop the start: it is logged, and the keys are fetched
+    /// on the first token that needs them.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Database::connect(&settings.database_url).await?;
+        tracing::info!(backend = ?db.backend(), "database ready");
+        let listener = TcpListener::bind(settings.addr).await?;
+        let state = AppState::new(settings, db)?;
+        if let Err(e) = state.fit.jwks().refresh().await {
+            tracing::warn!(error = %e, "no signing keys at startup; will fetch on first use");
+        }
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
+    }
+
+    /// Where the listener is bound (the real port when asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface, with its middleware.
+///
+/// From the outside in: trace span, CORS (answers preflights, which carry no token), JSON
+/// errors, timeout, body limit, then routing. Only the API routes sit behind the FIT layer;
+/// `/healthz` and the development resource fallback do not.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.settings.request_timeout;
+    let cors = AllowedOrigins::parse(&state.settings.cors_origins)
+        .expect("CORS origins are validated when the settings are read")
+        .layer();
+
+    let api = routes::api_router().route_layer(middleware::from_fn_with_state(
+        state.fit.clone(),
+        fit::require_fit,
+    ));
+    let app = Router::new().merge(routes::health::router()).merge(api);
+
+    #[cfg(debug_assertions)]
+    let app = app.fallback_service(dev_resource_service(&state.settings.site_root));
+
+    app.layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(middleware::from_fn(error::ensure_json_errors))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .with_state(state)
+}
+
+/// Development only: serve the Forge resource directory, so the panel can be opened directly
+/// in a browser at `/`. Release builds do not contain this.
+#[cfg(debug_assertions)]
+fn dev_resource_service(
+    site_root: &std::path::Path,
+) -> tower_http::services::ServeDir<
+    tower_http::set_status::SetStatus<tower_http::services::ServeFile>,
+> {
+    tower_http::services::ServeDir::new(site_root)
+        .append_index_html_on_directories(true)
+        .not_found_service(tower_http::services::ServeFile::new(
+            site_root.join("404.html"),
+        ))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

@@ -1,0 +1,13 @@
+//! The remote, running on a random port, against a local JWKS server whose keys the tests
+//! generate. One binary, so linking happens once.
+
+mod cors;
+mod fit_layer;
+mod fit_rejections;
+mod helpers;
+mod jose_crosscheck;
+mod jwks;
+mod limits;
+mod logging;
+mod tasks;
+mod whoami;

@@ -1,0 +1,664 @@
+//! Team Tasks' REST API against the running remote, a real database (SQLite, or PostgreSQL
+//! with `TEST_DATABASE_URL`) and a Jira stand-in at the token's `apiBaseUrl`.
+
+use std::sync::{Arc, Mutex};
+
+use app::tasks::{IssueHeader, Task, TaskChange, TaskList};
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode as AxumStatus},
+    routing::{get, put},
+    Json, Router,
+};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::{
+    db::tasks::ScopeKey,
+    fit::{ContentClaims, ExtensionClaims, FitClaims, SpaceClaims},
+};
+use tokio::net::TcpListener;
+
+use crate::helpers::{assert_json_error, claims, spawn_app, TestApp, KEY};
+
+const SYSTEM_TOKEN: &str = "system-token-for-tests";
+const USER_TOKEN: &str = "user-token-for-tests";
+
+/// What the Jira stand-in saw: method, path, the bearer token and the body.
+#[derive(Clone, Debug)]
+struct JiraCall {
+    method: &'static str,
+    path: String,
+    bearer: String,
+    body: Option<Value>,
+}
+
+#[derive(Clone, Default)]
+struct JiraState {
+    calls: Arc<Mutex<Vec<JiraCall>>>,
+    down: Arc<Mutex<bool>>,
+}
+
+struct JiraStub {
+    url: String,
+    state: JiraState,
+}
+
+impl JiraStub {
+    async fn start() -> Self {
+        fn bearer(headers: &HeaderMap) -> String {
+            headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default()
+                .to_owned()
+        }
+        async fn issue(
+            State(s): State<JiraState>,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+        ) -> (AxumStatus, Json<Value>) {
+            s.calls.lock().unwrap().push(JiraCall {
+                method: "GET",
+                path: format!("/rest/api/3/issue/{id}"),
+                bearer: bearer(&headers),
+                body: None,
+            });
+            if *s.down.lock().unwrap() {
+                return (AxumStatus::SERVICE_UNAVAILABLE, Json(json!({})));
+            }
+            let body = json!({"id": id, "key": "KAN-1", "fields": {"summary": "Fix the thing", "status": {"name": "In Progress"}}});
+            (AxumStatus::OK, Json(body))
+        }
+        async fn property(
+            State(s): State<JiraState>,
+            Path((id, key)): Path<(String, String)>,
+            headers: HeaderMap,
+            Json(body): Json<Value>,
+        ) -> AxumStatus {
+            s.calls.lock().unwrap().push(JiraCall {
+                method: "PUT",
+                path: format!("/rest/api/3/issue/{id}/properties/{key}"),
+                bearer: bearer(&headers),
+                body: Some(body),
+            });
+            if *s.down.lock().unwrap() {
+                AxumStatus::SERVICE_UNAVAILABLE
+            } else {
+                AxumStatus::OK
+            }
+        }
+        let state = JiraState::default();
+        let router = Router::new()
+            .route("/ex/jira/cloud/rest/api/3/issue/{id}", get(issue))
+            .route(
+                "/ex/jira/cloud/rest/api/3/issue/{id}/properties/{key}",
+                put(property),
+            )
+            .with_state(state.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/ex/jira/cloud", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Self { url, state }
+    }
+
+    fn calls(&self) -> Vec<JiraCall> {
+        self.state.calls.lock().unwrap().clone()
+    }
+
+    fn set_down(&self, down: bool) {
+        *self.state.down.lock().unwrap() = down;
+    }
+}
+
+/// Issue-panel claims whose `apiBaseUrl` is the stand-in.
+fn panel(jira: &JiraStub) -> FitClaims {
+    let mut c = claims();
+    c.app.api_base_url = jira.url.clone();
+    c
+}
+
+/// Macro claims with `config.team`.
+fn macro_claims(jira: &JiraStub, team: Option<&str>) -> FitClaims {
+    let mut c = panel(jira);
+    c.app.module.key = "team-tasks-macro".into();
+    let context = c.context.as_mut().unwrap();
+    context.module_key = "team-tasks-macro".into();
+    context.extension = Some(ExtensionClaims::Macro {
+        content: Some(ContentClaims {
+            id: "65537".into(),
+            kind: Some("page".into()),
+        }),
+        space: Some(SpaceClaims {
+            id: Some("98305".into()),
+            key: "ENG".into(),
+        }),
+        config: team.map(|t| json!({ "team": t })),
+        is_editing: Some(false),
+    });
+    c
+}
+
+fn other_installation(mut c: FitClaims) -> FitClaims {
+    c.app.installation_id = "ari:cloud:ecosystem::installation/00000000-other-tenant".into();
+    c
+}
+
+impl TestApp {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        claims: &FitClaims,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(KEY.sign(claims))
+            .header("x-forge-oauth-system", SYSTEM_TOKEN)
+            .header("x-forge-oauth-user", USER_TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("Failed to send the request")
+    }
+
+    async fn list(&self, path: &str, claims: &FitClaims) -> TaskList {
+        let response = self.send(reqwest::Method::GET, path, claims, None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    async fn create(&self, claims: &FitClaims, title: &str) -> TaskChange {
+        let response = self
+            .send(
+                reqwest::Method::POST,
+                "/tasks",
+                claims,
+                Some(json!({ "title": title })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    /// Every task in the database, whatever its tenant: to prove a request changed nothing.
+    async fn all_rows(&self) -> Vec<(String, String, bool)> {
+        use sqlx::Row;
+        sqlx::query("SELECT id, title, CAST(CASE WHEN done THEN 1 ELSE 0 END AS BIGINT) AS done FROM tasks ORDER BY id")
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get("id"), r.get("title"), r.get::<i64, _>("done") != 0))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn an_issue_panel_creates_lists_updates_and_deletes_its_tasks() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let c = panel(&jira);
+
+    let first = app.create(&c, "  Write the tests  ").await;
+    assert_eq!(first.task.title, "Write the tests", "titles are trimmed");
+    assert_eq!(first.task.created_by, c.principal.clone().unwrap());
+    assert!(!first.task.done);
+    assert_eq!((first.progress.done, first.progress.total), (0, 1));
+    assert_eq!(first.notice, None);
+    let second = app.create(&c, "Ship it").await;
+
+    let list = app.list("/tasks", &c).await;
+    let titles: Vec<_> = list.tasks.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["Write the tests", "Ship it"]);
+    assert_eq!(
+        list.scope,
+        app::tasks::Scope::Issue {
+            issue_id: "10001".into()
+        }
+    );
+
+    let response = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/tasks/{}", first.task.id),
+            &c,
+            Some(json!({ "done": true })),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let toggled: TaskChange = response.json().await.unwrap();
+    assert!(toggled.task.done);
+    assert_eq!(toggled.task.title, "Write the tests");
+    assert_eq!((toggled.progress.done, toggled.progress.total), (1, 2));
+
+    let response = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/tasks/{}", second.task.id),
+            &c,
+            Some(json!({ "title": "Ship it today" })),
+        )
+        .await;
+    let renamed: TaskChange = response.json().await.unwrap();
+    assert_eq!(
+        (renamed.task.title.as_str(), renamed.task.done),
+        ("Ship it today", false)
+    );
+
+    let response = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/tasks/{}", first.task.id),
+            &c,
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let list = app.list("/tasks/", &c).await;
+    assert_eq!(
+        list.tasks.iter().map(|t| &t.id).collect::<Vec<_>>(),
+        [&second.task.id]
+    );
+    assert_eq!((list.progress.done, list.progress.total), (0, 1));
+}
+
+#[tokio::test]
+async fn every_change_writes_progress_to_the_issue_with_the_system_token() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let c = panel(&jira);
+
+    let task = app.create(&c, "One").await.task;
+    app.send(
+        reqwest::Method::PATCH,
+        &format!("/tasks/{}", task.id),
+        &c,
+        Some(json!({ "done": true })),
+    )
+    .await;
+    app.send(
+        reqwest::Method::DELETE,
+        &format!("/tasks/{}", task.id),
+        &c,
+        None,
+    )
+    .await;
+
+    let writes: Vec<_> = jira
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "PUT")
+        .collect();
+    assert_eq!(writes.len(), 3, "{writes:?}");
+    for w in &writes {
+        assert_eq!(w.path, "/rest/api/3/issue/10001/properties/tasks-progress");
+        assert_eq!(w.bearer, SYSTEM_TOKEN, "the property is written as the app");
+    }
+    let values: Vec<_> = writes.iter().map(|w| w.body.clone().unwrap()).collect();
+    assert_eq!(
+        values,
+        [
+            json!({"done": 0, "total": 1}),
+            json!({"done": 1, "total": 1}),
+            json!({"done": 0, "total": 0})
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_issue_header_is_read_from_jira_with_the_user_token() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+
+    let response = app
+        .send(reqwest::Method::GET, "/issue", &panel(&jira), None)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let header: IssueHeader = response.json().await.unwrap();
+    let issue = header.issue.expect("the issue");
+    assert_eq!(
+        (
+            issue.key.as_str(),
+            issue.summary.as_str(),
+            issue.status.as_str()
+        ),
+        ("KAN-1", "Fix the thing", "In Progress")
+    );
+    let reads: Vec<_> = jira
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "GET")
+        .collect();
+    assert_eq!(reads.len(), 1);
+    assert_eq!(
+        reads[0].bearer, USER_TOKEN,
+        "the header is read as the user"
+    );
+    assert_eq!(reads[0].path, "/rest/api/3/issue/10001");
+}
+
+#[tokio::test]
+async fn when_jira_is_down_tasks_still_work_and_a_notice_says_so() {
+    let jira = JiraStub::start().await;
+    jira.set_down(true);
+    let app = spawn_app().await;
+    let c = panel(&jira);
+
+    let change = app.create(&c, "Still saved").await;
+    let notice = change.notice.expect("a notice about Jira");
+    assert!(notice.contains("Jira"), "{notice}");
+    assert_eq!(app.list("/tasks", &c).await.tasks.len(), 1);
+
+    let header: IssueHeader = app
+        .send(reqwest::Method::GET, "/issue", &c, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(header.issue.is_none());
+    assert!(header.notice.unwrap().contains("503"));
+}
+
+#[tokio::test]
+async fn without_forwarded_tokens_writes_still_succeed_with_a_notice() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/tasks"))
+        .bearer_auth(KEY.sign(&panel(&jira)))
+        .json(&json!({ "title": "No tokens" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let change: TaskChange = response.json().await.unwrap();
+    assert!(change.notice.unwrap().contains("system token"));
+    assert!(jira.calls().is_empty(), "no token, no call");
+}
+
+#[tokio::test]
+async fn invalid_titles_are_refused_and_nothing_is_stored() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let c = panel(&jira);
+    let existing = app.create(&c, "Keep me").await.task;
+    let before = app.all_rows().await;
+
+    for (body, what) in [
+        (json!({ "title": "" }), "an empty title"),
+        (json!({ "title": "   \n " }), "a blank title"),
+        (json!({ "title": "x".repeat(501) }), "a 501-character title"),
+    ] {
+        let response = app
+            .send(reqwest::Method::POST, "/tasks", &c, Some(body.clone()))
+            .await;
+        assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let response = app
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/tasks/{}", existing.id),
+                &c,
+                Some(body),
+            )
+            .await;
+        assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(app.all_rows().await, before, "{what} changed the database");
+    }
+}
+
+#[tokio::test]
+async fn malformed_requests_get_json_errors_and_change_nothing() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let c = panel(&jira);
+    let existing = app.create(&c, "Keep me").await.task;
+    let before = app.all_rows().await;
+    let token = KEY.sign(&c);
+
+    let cases: Vec<(reqwest::Method, String, &str, StatusCode, &str)> = vec![
+        (
+            reqwest::Method::POST,
+            "/tasks".into(),
+            "{not json",
+            StatusCode::BAD_REQUEST,
+            "broken JSON",
+        ),
+        (
+            reqwest::Method::POST,
+            "/tasks".into(),
+            r#"{"title":"x","createdBy":"someone-else"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an unknown field",
+        ),
+        (
+            reqwest::Method::POST,
+            "/tasks".into(),
+            r#"{"title":42}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a mistyped field",
+        ),
+        (
+            reqwest::Method::POST,
+            "/tasks".into(),
+            r#"{}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a missing title",
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/tasks/{}", existing.id),
+            r#"{"done":"yes"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a mistyped done",
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/tasks/{}", existing.id),
+            r#"{"installationId":"x"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an unknown patch field",
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/tasks/{}", existing.id),
+            r#"{}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an empty patch",
+        ),
+    ];
+    for (method, path, body, status, what) in cases {
+        let response = app
+            .client
+            .request(method, app.url(&path))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{what}");
+        assert_json_error(response, status).await;
+        assert_eq!(app.all_rows().await, before, "{what} changed the database");
+    }
+}
+
+#[tokio::test]
+async fn another_installation_can_neither_see_nor_change_a_task() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let mine = panel(&jira);
+    let theirs = other_installation(panel(&jira));
+    let task = app.create(&mine, "Private").await.task;
+    let before = app.all_rows().await;
+
+    assert!(
+        app.list("/tasks", &theirs).await.tasks.is_empty(),
+        "same issue id, other tenant"
+    );
+    let response = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/tasks/{}", task.id),
+            &theirs,
+            Some(json!({ "title": "Mine now" })),
+        )
+        .await;
+    assert_json_error(response, StatusCode::NOT_FOUND).await;
+    let response = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/tasks/{}", task.id),
+            &theirs,
+            None,
+        )
+        .await;
+    assert_json_error(response, StatusCode::NOT_FOUND).await;
+    assert_eq!(app.all_rows().await, before);
+}
+
+#[tokio::test]
+async fn an_issue_panel_reaches_only_its_own_issues_tasks() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let here = panel(&jira);
+    let mut elsewhere = panel(&jira);
+    if let Some(ExtensionClaims::IssuePanel { issue, .. }) =
+        elsewhere.context.as_mut().unwrap().extension.as_mut()
+    {
+        issue.id = "10002".into();
+    }
+    let task = app.create(&here, "On 10001").await.task;
+
+    assert!(app.list("/tasks", &elsewhere).await.tasks.is_empty());
+    let response = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/tasks/{}", task.id),
+            &elsewhere,
+            Some(json!({ "done": true })),
+        )
+        .await;
+    assert_json_error(response, StatusCode::NOT_FOUND).await;
+    // The macro cannot reach an issue's tasks either.
+    let response = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/tasks/{}", task.id),
+            &macro_claims(&jira, Some("Forge")),
+            None,
+        )
+        .await;
+    assert_json_error(response, StatusCode::NOT_FOUND).await;
+    assert_eq!(
+        app.db
+            .list_tasks(&here.app.installation_id, &ScopeKey::Issue("10001".into()))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_macro_lists_the_team_from_the_query_or_its_config() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let configured = macro_claims(&jira, Some("Forge"));
+
+    let created = app
+        .send(
+            reqwest::Method::POST,
+            "/tasks",
+            &configured,
+            Some(json!({ "title": "Plan", "team": "Platform" })),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    app.create(&configured, "Default team task").await;
+
+    let platform = app.list("/tasks/?team=Platform", &configured).await;
+    assert_eq!(
+        platform.scope,
+        app::tasks::Scope::Team {
+            team: "Platform".into()
+        }
+    );
+    assert_eq!(
+        platform
+            .tasks
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect::<Vec<_>>(),
+        ["Plan"]
+    );
+    let forge = app.list("/tasks", &configured).await;
+    assert_eq!(
+        forge.scope,
+        app::tasks::Scope::Team {
+            team: "Forge".into()
+        }
+    );
+    assert_eq!(
+        forge
+            .tasks
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect::<Vec<_>>(),
+        ["Default team task"]
+    );
+    assert!(jira.calls().is_empty(), "team lists touch no issue");
+
+    let unconfigured = macro_claims(&jira, None);
+    let response = app
+        .send(reqwest::Method::GET, "/tasks", &unconfigured, None)
+        .await;
+    assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let ok: TaskList = app
+        .send(
+            reqwest::Method::GET,
+            "/tasks?team=Forge",
+            &unconfigured,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok.tasks.len(), 1);
+}
+
+#[tokio::test]
+async fn a_module_without_a_task_list_is_forbidden() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let mut trigger = panel(&jira);
+    trigger.context = None;
+    let response = app
+        .send(reqwest::Method::GET, "/tasks", &trigger, None)
+        .await;
+    assert_json_error(response, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test]
+async fn a_task_from_the_list_decodes_into_the_shared_type() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let c = panel(&jira);
+    app.create(&c, "Typed").await;
+    let raw: Value = app
+        .send(reqwest::Method::GET, "/tasks", &c, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let task: Task = serde_json::from_value(raw["tasks"][0].clone()).unwrap();
+    assert_eq!(task.title, "Typed");
+    assert!(
+        raw["tasks"][0]["createdAt"].is_i64(),
+        "camelCase timestamps: {raw}"
+    );
+}

@@ -1,0 +1,191 @@
+//! The storage layer against a real database: SQLite in a temporary file, and PostgreSQL when
+//! `TEST_DATABASE_URL` names a server (scripts/test.sh starts one). Each test gets a fresh
+//! database.
+
+use app::tasks::Title;
+use server::db::{tasks::ScopeKey, Database};
+
+const ACME: &str = "ari:cloud:ecosystem::installation/acme";
+const GLOBEX: &str = "ari:cloud:ecosystem::installation/globex";
+
+/// One fresh database per test and backend.
+async fn databases() -> Vec<(String, Database, Option<tempfile::TempDir>)> {
+    let mut out = Vec::new();
+    let dir = tempfile::tempdir().expect("Failed to create a temp dir");
+    let url = format!("sqlite://{}/tasks.db", dir.path().display());
+    out.push((
+        "sqlite".to_owned(),
+        Database::connect(&url).await.expect("sqlite"),
+        Some(dir),
+    ));
+    if let Ok(base) = std::env::var("TEST_DATABASE_URL") {
+        let db = server_test_support::fresh_postgres(&base).await;
+        out.push(("postgres".to_owned(), db, None));
+    }
+    out
+}
+
+mod server_test_support {
+    use super::*;
+    use sqlx::{Connection, Executor};
+
+    /// Creates a uniquely named database on the server at `base` and connects to it.
+    pub async fn fresh_postgres(base: &str) -> Database {
+        let name = format!("tt_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(base)
+            .await
+            .expect("Failed to reach PostgreSQL");
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .expect("create db");
+        let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
+        Database::connect(&format!("{prefix}/{name}"))
+            .await
+            .expect("postgres")
+    }
+}
+
+#[tokio::test]
+async fn created_tasks_are_listed_oldest_first_with_progress() {
+    for (backend, db, _dir) in databases().await {
+        let scope = ScopeKey::Issue("10001".into());
+        let a = db
+            .create_task(ACME, &scope, Title::parse("First").unwrap(), "alice")
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        let b = db
+            .create_task(ACME, &scope, Title::parse(" Second ").unwrap(), "bob")
+            .await
+            .unwrap();
+        db.update_task(ACME, &a.id, None, Some(true))
+            .await
+            .unwrap()
+            .unwrap();
+
+        let tasks = db.list_tasks(ACME, &scope).await.unwrap();
+        let titles: Vec<_> = tasks.iter().map(|t| t.title.as_str()).collect();
+        assert_eq!(titles, ["First", "Second"], "{backend}");
+        assert!(tasks[0].done && !tasks[1].done, "{backend}");
+        assert_eq!(tasks[1].id, b.id, "{backend}");
+        let progress = db.progress(ACME, &scope).await.unwrap();
+        assert_eq!((progress.done, progress.total), (1, 2), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn another_installation_can_neither_see_nor_change_a_task() {
+    for (backend, db, _dir) in databases().await {
+        let scope = ScopeKey::Team("Forge".into());
+        let task = db
+            .create_task(ACME, &scope, Title::parse("Secret").unwrap(), "alice")
+            .await
+            .unwrap();
+
+        assert!(
+            db.list_tasks(GLOBEX, &scope).await.unwrap().is_empty(),
+            "{backend}"
+        );
+        assert!(
+            db.find_task(GLOBEX, &task.id).await.unwrap().is_none(),
+            "{backend}"
+        );
+        let renamed = db
+            .update_task(GLOBEX, &task.id, Some(Title::parse("Pwned").unwrap()), None)
+            .await
+            .unwrap();
+        assert!(renamed.is_none(), "{backend}");
+        assert!(
+            !db.delete_task(GLOBEX, &task.id).await.unwrap(),
+            "{backend}"
+        );
+
+        let still = db.find_task(ACME, &task.id).await.unwrap().unwrap();
+        assert_eq!(still.task.title, "Secret", "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_patch_changes_only_the_fields_it_names() {
+    for (backend, db, _dir) in databases().await {
+        let scope = ScopeKey::Issue("7".into());
+        let task = db
+            .create_task(ACME, &scope, Title::parse("Draft").unwrap(), "alice")
+            .await
+            .unwrap();
+        let renamed = db
+            .update_task(ACME, &task.id, Some(Title::parse("Final").unwrap()), None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (renamed.task.title.as_str(), renamed.task.done),
+            ("Final", false),
+            "{backend}"
+        );
+        let toggled = db
+            .update_task(ACME, &task.id, None, Some(true))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (toggled.task.title.as_str(), toggled.task.done),
+            ("Final", true),
+            "{backend}"
+        );
+        assert!(toggled.task.updated_at >= task.updated_at, "{backend}");
+        assert_eq!(toggled.scope, scope, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn deleting_removes_the_task_once() {
+    for (backend, db, _dir) in databases().await {
+        let scope = ScopeKey::Team("Ops".into());
+        let task = db
+            .create_task(ACME, &scope, Title::parse("Gone soon").unwrap(), "alice")
+            .await
+            .unwrap();
+        assert!(db.delete_task(ACME, &task.id).await.unwrap(), "{backend}");
+        assert!(!db.delete_task(ACME, &task.id).await.unwrap(), "{backend}");
+        assert!(
+            db.list_tasks(ACME, &scope).await.unwrap().is_empty(),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_an_overlong_title_even_past_the_api() {
+    for (backend, db, _dir) in databases().await {
+        let long = "x".repeat(501);
+        let result = sqlx::query(
+            "INSERT INTO tasks (id, installation_id, scope_kind, scope_key, title, done, created_by, created_at, updated_at) \
+             VALUES ('x', $1, 'team', 't', $2, FALSE, 'a', 0, 0)",
+        )
+        .bind(ACME)
+        .bind(long)
+        .execute(db.pool())
+        .await;
+        assert!(result.is_err(), "{backend}: the CHECK constraint must hold");
+    }
+}
+
+#[tokio::test]
+async fn data_survives_reopening_the_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/dir/tasks.db", dir.path().display());
+    let scope = ScopeKey::Team("Forge".into());
+    {
+        let db = Database::connect(&url).await.unwrap();
+        db.create_task(ACME, &scope, Title::parse("Persist me").unwrap(), "alice")
+            .await
+            .unwrap();
+        db.pool().close().await;
+    }
+    let db = Database::connect(&url).await.unwrap();
+    let tasks = db.list_tasks(ACME, &scope).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].title, "Persist me");
+}
