@@ -18,7 +18,9 @@ fn main() {
     }
 
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let workspace = manifest_dir.parent().expect("frontend/ sits in the workspace");
+    let workspace = manifest_dir
+        .parent()
+        .expect("frontend/ sits in the workspace");
     let site_root = env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
     let name = env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "team-tasks".into());
 
@@ -27,6 +29,9 @@ fn main() {
 
     let out_dir = workspace.join(site_root);
     let out = out_dir.join("index.html");
+    // cargo-leptos empties the site root before each build; a missing index.html makes cargo
+    // run this script again, so the resource is never left without one.
+    println!("cargo:rerun-if-changed={}", out.display());
     // Rewrite only on change, so file watchers and caches see no churn.
     if fs::read_to_string(&out).ok().as_deref() != Some(html.as_str()) {
         fs::create_dir_all(&out_dir).expect("create site root");

@@ -4,6 +4,12 @@
 //! The Leptos UI sits behind the `ui` feature so the server never compiles Leptos.
 
 pub mod api;
+/// The typed Forge bridge shim and the remote's typed client.
+pub mod bridge;
+/// The remote's operations, shared by the server's router and the client.
+pub mod routes;
+/// Team Tasks' shared types and validation.
+pub mod tasks;
 
 #[cfg(feature = "ui")]
 pub mod ui;

@@ -148,7 +148,10 @@ mod tests {
 
     #[test]
     fn titles_are_trimmed() {
-        assert_eq!(Title::parse("  Write docs \n").unwrap().as_str(), "Write docs");
+        assert_eq!(
+            Title::parse("  Write docs \n").unwrap().as_str(),
+            "Write docs"
+        );
     }
 
     #[test]
@@ -174,7 +177,10 @@ mod tests {
 
     #[test]
     fn scopes_are_tagged_json() {
-        let json = serde_json::to_string(&Scope::Team { team: "Forge".into() }).unwrap();
+        let json = serde_json::to_string(&Scope::Team {
+            team: "Forge".into(),
+        })
+        .unwrap();
         assert_eq!(json, r#"{"kind":"team","team":"Forge"}"#);
     }
 }

@@ -1,0 +1,283 @@
+//! Test-only wasm exports: each runs one call through the Rust Forge bridge shim
+//! (`app::bridge`) and resolves with JSON text, `{"ok": …}` or `{"error": {"kind", "message"}}`.
+//!
+//! `end2end/tests/bridge-conformance.spec.ts` makes the same calls through the real
+//! `@forge/bridge` against the same recording `__bridge` and compares the two. Build with
+//! `end2end/bridge/build-harness.sh`. Inputs use `@forge/bridge`'s own argument shapes.
+
+use app::{
+    api::ErrorBody,
+    bridge::{
+        ApiError, Bridge, BridgeError, FlagId, FlagOptions, FlagType, Headers, InvokeRequest,
+        Location, NavigationLocation, RemoteClient, RemoteRequest,
+    },
+    routes::{CreateTask, DeleteTask, ListTasks, Method},
+    tasks::NewTask,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+fn ok<T: Serialize>(v: T) -> String {
+    json!({ "ok": v }).to_string()
+}
+
+fn err(kind: &str, message: String) -> String {
+    json!({ "error": { "kind": kind, "message": message } }).to_string()
+}
+
+fn bridge_err(e: BridgeError) -> String {
+    err(e.kind(), e.to_string())
+}
+
+fn outcome<T: Serialize>(r: Result<T, BridgeError>) -> String {
+    r.map_or_else(bridge_err, ok)
+}
+
+fn method(m: &str) -> Result<Method, BridgeError> {
+    Ok(match m {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        "DELETE" => Method::Delete,
+        "OPTIONS" => Method::Options,
+        _ => {
+            return Err(BridgeError::InvalidRequest(format!(
+                "harness: unknown method {m}"
+            )))
+        }
+    })
+}
+
+fn input<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T, BridgeError> {
+    serde_json::from_str(json)
+        .map_err(|e| BridgeError::InvalidRequest(format!("harness input: {e}")))
+}
+
+/// `invokeRemote({path, method, headers?, body?})`, body decoded as any JSON.
+#[wasm_bindgen]
+pub async fn invoke_remote(input_json: String) -> String {
+    #[derive(Deserialize)]
+    struct In {
+        path: String,
+        method: String,
+        headers: Option<Headers>,
+        body: Option<Value>,
+    }
+    let run = async {
+        let i: In = input(&input_json)?;
+        let headers = i.headers.map(Headers::into_vec);
+        let req = InvokeRequest {
+            path: &i.path,
+            method: method(&i.method)?,
+            headers: headers.as_deref(),
+            body: i.body.as_ref(),
+        };
+        Bridge::global().invoke_remote::<Value, Value>(&req).await
+    };
+    outcome(run.await)
+}
+
+/// `requestRemote(remoteKey, {path, method, headers?, body?})`; headers as an object or as
+/// `[name, value]` pairs.
+#[wasm_bindgen]
+pub async fn request_remote(remote_key: String, input_json: String) -> String {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum HeaderInit {
+        Pairs(Vec<(String, String)>),
+        Object(Headers),
+    }
+    #[derive(Deserialize)]
+    struct In {
+        path: String,
+        method: String,
+        headers: Option<HeaderInit>,
+        body: Option<String>,
+    }
+    let run = async {
+        let i: In = input(&input_json)?;
+        let mut req = RemoteRequest::new(method(&i.method)?, i.path);
+        req.headers = match i.headers {
+            Some(HeaderInit::Pairs(p)) => p,
+            Some(HeaderInit::Object(h)) => h.into_vec(),
+            None => Vec::new(),
+        };
+        req.body = i.body;
+        Bridge::global().request_remote(&remote_key, &req).await
+    };
+    outcome(run.await)
+}
+
+/// `view.getContext()`.
+#[wasm_bindgen]
+pub async fn get_context() -> String {
+    outcome(Bridge::global().get_context().await)
+}
+
+/// `view.theme.enable()`.
+#[wasm_bindgen]
+pub async fn enable_theming() -> String {
+    outcome(Bridge::global().enable_theming().await)
+}
+
+/// `showFlag(options)`, then `flag.close()`.
+#[wasm_bindgen]
+pub async fn show_and_close_flag(options_json: String) -> String {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(i64),
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct In {
+        id: Id,
+        title: Option<String>,
+        description: Option<String>,
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        appearance: Option<String>,
+        is_auto_dismiss: Option<bool>,
+    }
+    fn flag_type(t: &str) -> FlagType {
+        match t {
+            "success" => FlagType::Success,
+            "warning" => FlagType::Warning,
+            "error" => FlagType::Error,
+            _ => FlagType::Info,
+        }
+    }
+    let run = async {
+        let i: In = input(&options_json)?;
+        let options = FlagOptions {
+            id: match i.id {
+                Id::Text(s) => FlagId::Text(s),
+                Id::Number(n) => FlagId::Number(n),
+            },
+            title: i.title,
+            description: i.description,
+            kind: i.kind.as_deref().map_or(FlagType::Info, flag_type),
+            appearance: i.appearance.as_deref().map(flag_type),
+            is_auto_dismiss: i.is_auto_dismiss,
+        };
+        let bridge = Bridge::global();
+        let flag = bridge.show_flag(&options).await?;
+        flag.close().await
+    };
+    outcome(run.await)
+}
+
+fn location(json: &str) -> Result<Location, BridgeError> {
+    let v: Value = input(json)?;
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let req =
+        |k: &str| s(k).ok_or_else(|| BridgeError::InvalidRequest(format!("harness: {k} missing")));
+    if let Some(url) = v.as_str() {
+        return Ok(Location::Url(url.to_owned()));
+    }
+    Ok(Location::Target(match s("target").as_deref() {
+        Some("issue") => NavigationLocation::Issue {
+            issue_key: req("issueKey")?,
+        },
+        Some("contentView") => NavigationLocation::ContentView {
+            content_id: req("contentId")?,
+            version: s("version"),
+        },
+        Some("module") => NavigationLocation::Module {
+            module_key: req("moduleKey")?,
+            space_key: s("spaceKey"),
+            project_key: s("projectKey"),
+            path: s("path"),
+        },
+        Some("projectSettingsDetails") => NavigationLocation::ProjectSettingsDetails {
+            project_key: req("projectKey")?,
+        },
+        t => {
+            return Err(BridgeError::InvalidRequest(format!(
+                "harness: target {t:?} not mapped"
+            )))
+        }
+    }))
+}
+
+/// `router.navigate(location)`; a JSON string is a URL.
+#[wasm_bindgen]
+pub async fn navigate(location_json: String) -> String {
+    let run = async { Bridge::global().navigate(location(&location_json)?).await };
+    outcome(run.await)
+}
+
+/// `router.open(location)`.
+#[wasm_bindgen]
+pub async fn open(location_json: String) -> String {
+    let run = async { Bridge::global().open(location(&location_json)?).await };
+    outcome(run.await)
+}
+
+/// `router.reload()`.
+#[wasm_bindgen]
+pub async fn reload() -> String {
+    outcome(Bridge::global().reload().await)
+}
+
+fn api_outcome<T: Serialize>(r: Result<T, ApiError<ErrorBody>>) -> String {
+    match r {
+        Ok(v) => ok(v),
+        Err(ApiError::Bridge(e)) => bridge_err(e),
+        Err(ApiError::Remote { status, error }) => {
+            json!({ "error": { "kind": "remote", "status": status, "body": error } }).to_string()
+        }
+        Err(e @ ApiError::Contract { .. }) => err("contract", e.to_string()),
+    }
+}
+
+/// The typed client: `GET /healthz`.
+#[wasm_bindgen]
+pub async fn client_healthz(remote_key: String) -> String {
+    api_outcome(
+        RemoteClient::new(Bridge::global(), remote_key)
+            .healthz()
+            .await,
+    )
+}
+
+/// The typed client: `GET /whoami`.
+#[wasm_bindgen]
+pub async fn client_whoami(remote_key: String) -> String {
+    api_outcome(
+        RemoteClient::new(Bridge::global(), remote_key)
+            .whoami()
+            .await,
+    )
+}
+
+/// The typed client: `GET /tasks[?team=]` (requestRemote).
+#[wasm_bindgen]
+pub async fn client_list_tasks(remote_key: String, team: Option<String>) -> String {
+    api_outcome(
+        RemoteClient::global(remote_key)
+            .call(&ListTasks { team })
+            .await,
+    )
+}
+
+/// The typed client: `POST /tasks` (invokeRemote).
+#[wasm_bindgen]
+pub async fn client_create_task(remote_key: String, title: String) -> String {
+    let op = CreateTask(NewTask { title, team: None });
+    api_outcome(RemoteClient::global(remote_key).call(&op).await)
+}
+
+/// The typed client: `DELETE /tasks/{id}` (invokeRemote).
+#[wasm_bindgen]
+pub async fn client_delete_task(remote_key: String, id: String) -> String {
+    api_outcome(
+        RemoteClient::global(remote_key)
+            .call(&DeleteTask { id })
+            .await,
+    )
+}
