@@ -38,11 +38,35 @@ pub async fn require_fit(
     if let Some(principal) = &claims.principal {
         span.record("principal", tracing::field::display(principal));
     }
+    // One line per verified invocation, naming where it came from: with Forge's own remote
+    // logs gone (CHANGE-2979), this is what support asks for next to the trace id.
+    let context = claims.context.as_ref();
+    tracing::info!(
+        module = %claims.app.module.key,
+        environment = claims.app.environment.kind.as_str(),
+        cloud_id = context.map(|c| c.cloud_id.as_str()).unwrap_or(""),
+        extension = context.and_then(|c| c.extension.as_ref()).map(extension_summary).unwrap_or_default(),
+        "FIT verified"
+    );
 
     let oauth = ForgeOAuth::take_from(request.headers_mut());
     request.extensions_mut().insert(oauth);
     request.extensions_mut().insert(Fit(Arc::new(claims)));
     Ok(next.run(request).await)
+}
+
+/// `jira:issuePanel issue=10001 (TT-1)`, `macro content=65537`: enough to recognise the
+/// invocation in a log line, nothing secret.
+fn extension_summary(extension: &super::ExtensionClaims) -> String {
+    use super::ExtensionClaims::*;
+    match extension {
+        IssuePanel { issue, .. } => format!("jira:issuePanel issue={} ({})", issue.id, issue.key),
+        Macro { content, .. } => format!(
+            "macro content={}",
+            content.as_ref().map(|c| c.id.as_str()).unwrap_or("-")
+        ),
+        Other => "other".to_owned(),
+    }
 }
 
 /// The token from the one `Authorization: Bearer <token>` header. The scheme is
