@@ -17,6 +17,8 @@ dir=${1:-target/site}
     gz=$(gzip -9 -c "$f" | wc -c)
     total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
     printf '%-32s %10d %10d\n' "${f#"$dir"/}" "$raw" "$gz"
-  done < <(find "$dir" -type f | sort)
+  # wasm-bindgen's TypeScript declarations (*.d.ts) sit next to the JS but no browser ever
+  # downloads them, so they are not part of what the resource costs.
+  done < <(find "$dir" -type f ! -name '*.d.ts' | sort)
   printf '%-32s %10d %10d\n' TOTAL "$total_raw" "$total_gz"
 } | tee target/bundle-size.txt
