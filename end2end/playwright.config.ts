@@ -4,7 +4,8 @@ import { defineConfig } from "@playwright/test";
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
-  expect: { timeout: 5_000 },
+  // Generous: CI shares 2 cores between the browser, the servers and the test runner.
+  expect: { timeout: 10_000 },
   workers: 1,
   forbidOnly: !!process.env.CI,
   reporter: [["list"]],

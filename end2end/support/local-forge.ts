@@ -82,6 +82,8 @@ export class LocalForge {
         env: {
           ...process.env,
           RUST_LOG: "info",
+          // One JSON object per line, so tests can read what the remote verified.
+          LOG_FORMAT: "json",
           FORGE_DEV_HOST: "off",
           FORGE_APP_ID: APP_ID,
           FORGE_JWKS_URL: `${HOST}/.well-known/jwks.json`,
@@ -92,6 +94,14 @@ export class LocalForge {
       }),
     );
     await waitFor(`${REMOTE}/healthz`, this.remote, "remote");
+  }
+
+  /// The remote's log lines, parsed (non-JSON lines are skipped).
+  remoteLog(): any[] {
+    return (this.remote?.log ?? "")
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
   }
 
   async stopRemote() {

@@ -235,11 +235,12 @@ fn TaskList(board: Board, label: String) -> impl IntoView {
             fallback=|| view! { <p class="tt-subtle tt-empty" data-testid="empty">"No tasks yet. Add the first one above."</p> }
         >
             <ul class="tt-list" aria-label=label.clone()>
+                // Keyed by id only: a toggled or renamed row updates in place, so keyboard focus
+                // stays where it was.
                 <For
                     each=move || board.tasks.get()
-                    // The key changes with the content, so an edited row re-renders.
-                    key=|t| (t.id.clone(), t.title.clone(), t.done)
-                    children=move |task| view! { <TaskRow board=board task=task /> }
+                    key=|t| t.id.clone()
+                    children=move |task| view! { <TaskRow board=board id=task.id /> }
                 />
             </ul>
         </Show>
@@ -247,103 +248,110 @@ fn TaskList(board: Board, label: String) -> impl IntoView {
 }
 
 #[component]
-fn TaskRow(board: Board, task: Task) -> impl IntoView {
+fn TaskRow(board: Board, id: String) -> impl IntoView {
+    // This row's task as it changes; rows are removed before their task disappears.
+    let task = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            board
+                .tasks
+                .with(|ts| ts.iter().find(|t| t.id == id).cloned())
+        })
+    };
+    let title = move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default());
+    let done = move || task.with(|t| t.as_ref().is_some_and(|t| t.done));
+
     let editing = RwSignal::new(false);
-    let draft = RwSignal::new(task.title.clone());
-    // Keyboard users land in the field they opened, and back on the row's button after.
+    let draft = RwSignal::new(String::new());
+    let invalid = RwSignal::new(None::<String>);
+    // Keyboard users land in the field they open, and back on the row's button after.
     let input: NodeRef<leptos::html::Input> = NodeRef::new();
+    let rename_button: NodeRef<leptos::html::Button> = NodeRef::new();
     Effect::new(move |_| {
         if let Some(el) = input.get() {
             let _ = el.focus();
         }
     });
-    let invalid = RwSignal::new(None::<String>);
-    let id = task.id.clone();
-    let title = task.title.clone();
-    let done = task.done;
+    let close_editor = move || {
+        editing.set(false);
+        if let Some(el) = rename_button.get_untracked() {
+            let _ = el.focus();
+        }
+    };
 
-    let save = {
-        let id = id.clone();
-        let original = title.clone();
-        move || match Title::parse(&draft.get_untracked()) {
-            Ok(t) if t.as_str() == original => editing.set(false),
-            Ok(t) => {
-                editing.set(false);
-                board.update(
-                    id.clone(),
-                    TaskPatch {
-                        title: Some(t.into_string()),
-                        done: None,
-                    },
-                );
-            }
-            Err(e) => invalid.set(Some(e.to_string())),
-        }
-    };
-    let toggle = {
-        let id = id.clone();
-        move |_| {
+    let id = StoredValue::new(id);
+    let save = move || match Title::parse(&draft.get_untracked()) {
+        Ok(t) if t.as_str() == title() => close_editor(),
+        Ok(t) => {
+            close_editor();
             board.update(
-                id.clone(),
+                id.get_value(),
                 TaskPatch {
-                    title: None,
-                    done: Some(!done),
+                    title: Some(t.into_string()),
+                    done: None,
                 },
-            )
+            );
         }
+        Err(e) => invalid.set(Some(e.to_string())),
     };
-    let remove = {
-        let id = id.clone();
-        move |_| board.delete(id.clone())
-    };
-    let checkbox_id = format!("task-{id}");
-    let rename_label = format!("Rename {title}");
-    let delete_label = format!("Delete {title}");
-    let edit_label = format!("New title for {title}");
+    let checkbox_id = move || format!("task-{}", id.get_value());
 
     view! {
         <li class="tt-task" class:tt-done=done data-testid="task">
-            <input type="checkbox" id=checkbox_id.clone() prop:checked=done on:change=toggle />
+            <input
+                type="checkbox"
+                id=checkbox_id
+                prop:checked=done
+                on:change=move |_| {
+                    board.update(id.get_value(), TaskPatch { title: None, done: Some(!done()) })
+                }
+            />
             <Show
                 when=move || editing.get()
-                fallback={
-                    let title = title.clone();
-                    let checkbox_id = checkbox_id.clone();
-                    move || view! { <label class="tt-task-title" for=checkbox_id.clone()>{title.clone()}</label> }
-                }
+                fallback=move || view! { <label class="tt-task-title" for=checkbox_id>{title}</label> }
             >
                 <input
                     node_ref=input
                     class="tt-input tt-rename"
                     type="text"
                     maxlength="500"
-                    aria-label=edit_label.clone()
+                    aria-label=move || format!("New title for {}", title())
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
-                    on:keydown={
-                        let save = save.clone();
-                        move |ev: ev::KeyboardEvent| match ev.key().as_str() {
-                            "Enter" => {
-                                ev.prevent_default();
-                                save();
-                            }
-                            "Escape" => editing.set(false),
-                            _ => {}
+                    on:keydown=move |ev: ev::KeyboardEvent| match ev.key().as_str() {
+                        "Enter" => {
+                            ev.prevent_default();
+                            save();
                         }
+                        "Escape" => close_editor(),
+                        _ => {}
                     }
                 />
             </Show>
             <button
+                node_ref=rename_button
                 class="tt-icon-button"
-                aria-label=rename_label
+                aria-label=move || format!("Rename {}", title())
+                aria-expanded=move || editing.get().to_string()
                 on:click=move |_| {
                     invalid.set(None);
-                    editing.update(|e| *e = !*e);
+                    if editing.get_untracked() {
+                        close_editor();
+                    } else {
+                        draft.set(title());
+                        editing.set(true);
+                    }
                 }
             >
                 "✎"
             </button>
-            <button class="tt-icon-button" aria-label=delete_label on:click=remove>"✕"</button>
+            <button
+                class="tt-icon-button"
+                aria-label=move || format!("Delete {}", title())
+                on:click=move |_| board.delete(id.get_value())
+            >
+                "✕"
+            </button>
             <Show when=move || invalid.get().is_some()>
                 <p class="tt-error" role="alert">{move || invalid.get()}</p>
             </Show>
