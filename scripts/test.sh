@@ -9,6 +9,9 @@ root=$PWD
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
 start=$(date +%s)
+logs=target/test-logs
+mkdir -p "$logs"
+rm -f "$logs"/*.log
 
 step "setup"
 scripts/setup.sh test
@@ -27,14 +30,26 @@ step "release build: the Forge resource and the remote"
 cargo leptos build --release
 scripts/bundle-size.sh
 
-step "Rust tests"
-cargo test --workspace --locked
+step "Rust tests (SQLite)"
+cargo test --workspace --locked 2>&1 | tee "$logs/cargo-sqlite.log"
+
+step "Rust tests again on PostgreSQL: the API and storage suites"
+# A throwaway server on 127.0.0.1, stopped when this script exits.
+trap 'scripts/postgres.sh stop' EXIT
+TEST_DATABASE_URL=$(scripts/postgres.sh)
+export TEST_DATABASE_URL
+cargo test -p server --locked --test api --test db 2>&1 | tee "$logs/cargo-postgres.log"
+unset TEST_DATABASE_URL
 
 step "debug server for the local Forge host"
 cargo build -p server --locked
 
 step "Playwright (Debian Chromium)"
-(cd end2end && npx playwright test)
+(cd end2end && npx playwright test) 2>&1 | tee "$logs/playwright.log"
 
+# One closing line for the whole run, summed over every runner.
+cargo_passed=$(grep -hoE '^test result: ok\. [0-9]+ passed' "$logs"/cargo-*.log | awk '{s += $4} END {print s + 0}')
+pw_passed=$(grep -hoE '^ *[0-9]+ passed' "$logs/playwright.log" | tail -1 | awk '{print $1 + 0}')
 echo
-echo "all tests passed in $(( $(date +%s) - start )) s"
+echo "cargo test: $cargo_passed passed; playwright: $pw_passed passed; in $(( $(date +%s) - start )) s"
+echo "$((cargo_passed + pw_passed)) passed, 0 failed"
