@@ -1,18 +1,30 @@
-//! Load-test helper for `scripts/load-whoami.sh`: a local JWKS host with a freshly minted
-//! long-lived token, and an open-loop fixed-rate load generator that reports percentiles.
+//! Load-test helper for `scripts/load.sh`: a local JWKS host with freshly minted long-lived
+//! tokens, a seeder that fills a macro's team list through the API, and an open-loop fixed-rate
+//! load generator that reports percentiles.
 //!
 //! ```not_rust
-//! load_whoami free-port
-//! load_whoami jwks <token-file> <url-file> <app-id> <serve-seconds>
-//! load_whoami rate <url> <token-file> <requests-per-second> <seconds>
+//! load free-port
+//! load jwks <dir> <app-id> <team> <serve-seconds>
+//! load seed <base-url> <token-file> <team> <count>
+//! load rate <url> <token-file> <requests-per-second> <seconds>
 //! ```
+//!
+//! `jwks` writes `<dir>/jwks-url` and two tokens signed by a fresh key: `<dir>/issue-panel.jwt`
+//! (a Jira issue panel) and `<dir>/macro.jwt` (a Confluence macro whose saved configuration is
+//! `{"team": <team>}`), then serves the JWKS for `serve-seconds` and exits.
+//!
+//! `seed` creates `count` tasks in `team` with `POST /tasks`, marks every third one done, and
+//! checks that `GET /tasks?team=` lists exactly them.
 //!
 //! `rate` sends on a fixed schedule whatever the answers do, and measures each latency from the
 //! moment the request was *due*, so a stalled server shows up in the percentiles instead of
-//! quietly slowing the sender (no coordinated omission).
+//! quietly slowing the sender (no coordinated omission). Its last line is machine-readable:
+//! `result requests=… errors=… p50_ms=… p90_ms=… p99_ms=… max_ms=…`.
 
 use std::{env, time::Duration};
 
+use anyhow::{ensure, Context as _};
+use app::tasks::{NewTask, TaskChange, TaskList, TaskPatch};
 use server::fit::mint;
 
 #[tokio::main]
@@ -29,34 +41,39 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", listener.local_addr()?.port());
             Ok(())
         }
-        ["jwks", token_file, url_file, app_id, seconds] => {
-            serve_jwks(token_file, url_file, app_id, seconds.parse()?).await
+        ["jwks", dir, app_id, team, seconds] => {
+            serve_jwks(dir, app_id, team, seconds.parse()?).await
+        }
+        ["seed", base_url, token_file, team, count] => {
+            let token = std::fs::read_to_string(token_file)?;
+            seed(base_url, token.trim(), team, count.parse()?).await
         }
         ["rate", url, token_file, rate, seconds] => {
             let token = std::fs::read_to_string(token_file)?;
             fixed_rate(url, token.trim(), rate.parse()?, seconds.parse()?).await
         }
-        _ => anyhow::bail!("usage: see the module documentation of examples/load_whoami.rs"),
+        _ => anyhow::bail!("usage: see the module documentation of server/examples/load.rs"),
     }
 }
 
-/// Serves a JWKS with one fresh key for `seconds`, after writing a token signed by it (valid for
+/// Serves a JWKS with one fresh key for `seconds`, after writing tokens signed by it (valid for
 /// that long: far beyond Forge's 25 s, which a load test would outlive) and the JWKS URL.
-async fn serve_jwks(
-    token_file: &str,
-    url_file: &str,
-    app_id: &str,
-    seconds: u64,
-) -> anyhow::Result<()> {
+async fn serve_jwks(dir: &str, app_id: &str, team: &str, seconds: u64) -> anyhow::Result<()> {
+    let dir = std::path::Path::new(dir);
     let key = mint::SigningKey::generate("forge/invocation-token/wf-load");
-    let mut claims = mint::issue_panel_claims(app_id, mint::now());
-    claims.exp = mint::now() + seconds + 60;
-    std::fs::write(token_file, key.sign(&claims))?;
+    let exp = mint::now() + seconds + 60;
+    let mut panel = mint::issue_panel_claims(app_id, mint::now());
+    panel.exp = exp;
+    std::fs::write(dir.join("issue-panel.jwt"), key.sign(&panel))?;
+    let mut macro_claims = mint::macro_claims(app_id, mint::now(), team);
+    macro_claims.exp = exp;
+    std::fs::write(dir.join("macro.jwt"), key.sign(&macro_claims))?;
 
     let jwks = serde_json::to_string(&mint::SigningKey::jwks([&key]))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    // Written last: the script waits for this file, and then finds the tokens too.
     std::fs::write(
-        url_file,
+        dir.join("jwks-url"),
         format!("http://{}/jwks.json", listener.local_addr()?),
     )?;
     let app = axum::Router::new().route(
@@ -71,41 +88,125 @@ async fn serve_jwks(
     Ok(())
 }
 
+/// Fills `team`'s list through the API, the way the macro would.
+async fn seed(base_url: &str, token: &str, team: &str, count: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()?;
+    for i in 1..=count {
+        let new = NewTask {
+            title: format!("Load-test task {i:02}: review the sprint board"),
+            team: Some(team.to_owned()),
+        };
+        let response = client
+            .post(format!("{base_url}/tasks"))
+            .bearer_auth(token)
+            .json(&new)
+            .send()
+            .await?;
+        ensure!(
+            response.status() == reqwest::StatusCode::CREATED,
+            "POST /tasks answered {}: {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
+        let created: TaskChange = response.json().await?;
+        if i % 3 == 0 {
+            let patch = TaskPatch {
+                done: Some(true),
+                ..TaskPatch::default()
+            };
+            let response = client
+                .patch(format!("{base_url}/tasks/{}", created.task.id))
+                .bearer_auth(token)
+                .json(&patch)
+                .send()
+                .await?;
+            ensure!(
+                response.status().is_success(),
+                "PATCH answered {}",
+                response.status()
+            );
+        }
+    }
+    let list: TaskList = client
+        .get(format!("{base_url}/tasks"))
+        .query(&[("team", team)])
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
+        .context("reading GET /tasks")?;
+    ensure!(
+        list.tasks.len() == count && list.progress.done as usize == count / 3,
+        "expected {count} tasks ({} done), listed {} ({} done)",
+        count / 3,
+        list.tasks.len(),
+        list.progress.done
+    );
+    println!(
+        "seeded team {team:?}: {} tasks, {} done",
+        list.progress.total, list.progress.done
+    );
+    Ok(())
+}
+
 async fn fixed_rate(url: &str, token: &str, rate: u64, seconds: u64) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()?;
     let total = rate * seconds;
     let period = Duration::from_secs_f64(1.0 / rate as f64);
-    let mut tasks = tokio::task::JoinSet::new();
-    let start = tokio::time::Instant::now();
+    let runtime = tokio::runtime::Handle::current();
+    let (url, token) = (url.to_owned(), token.to_owned());
 
-    for i in 0..total {
-        let due = start + period * u32::try_from(i)?;
-        tokio::time::sleep_until(due).await;
-        let (client, url, token) = (client.clone(), url.to_owned(), token.to_owned());
-        tasks.spawn(async move {
-            let ok = client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            (ok, due.elapsed())
-        });
-    }
-    let sending = start.elapsed();
+    // The pacer is an OS thread sleeping with nanosleep, not a tokio timer: tokio's timer ticks
+    // in whole milliseconds, so `sleep_until(due)` would send up to 1 ms late and charge that
+    // to the server. How late each request actually left is measured and reported, so the
+    // generator's own share of the latency is visible.
+    let pacer = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let mut requests = Vec::with_capacity(total as usize);
+        let mut lateness = Vec::with_capacity(total as usize);
+        for i in 0..total {
+            let due = start + period.mul_f64(i as f64);
+            if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            lateness.push(due.elapsed());
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            requests.push(runtime.spawn(async move {
+                let ok = match client.get(url).bearer_auth(token).send().await {
+                    // Read the whole body: the request is done when the answer is.
+                    Ok(response) if response.status().is_success() => {
+                        response.bytes().await.is_ok()
+                    }
+                    _ => false,
+                };
+                // Measured from when it was due, not from when it was sent.
+                (ok, due.elapsed())
+            }));
+        }
+        (requests, lateness, start.elapsed())
+    });
+    let (requests, mut lateness, sending) = tokio::task::spawn_blocking(move || pacer.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the pacer thread panicked"))?;
 
     let mut latencies = Vec::with_capacity(total as usize);
     let mut errors = 0;
-    while let Some(result) = tasks.join_next().await {
-        let (ok, latency) = result?;
+    for request in requests {
+        let (ok, latency) = request.await?;
         errors += usize::from(!ok);
         latencies.push(latency);
     }
     latencies.sort_unstable();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    lateness.sort_unstable();
+    let pct = |v: &[Duration], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let max = *latencies.last().context("no requests sent")?;
     println!(
         "fixed rate {rate}/s for {seconds} s: {total} requests in {:.2} s ({:.0}/s achieved), \
          {errors} errors",
@@ -113,12 +214,25 @@ async fn fixed_rate(url: &str, token: &str, rate: u64, seconds: u64) -> anyhow::
         total as f64 / sending.as_secs_f64()
     );
     println!(
+        "sent late by (generator's share): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        ms(pct(&lateness, 0.50)),
+        ms(pct(&lateness, 0.99)),
+        ms(*lateness.last().context("no requests sent")?)
+    );
+    println!(
         "latency from due time: p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms",
-        ms(pct(0.50)),
-        ms(pct(0.90)),
-        ms(pct(0.99)),
-        ms(pct(0.999)),
-        ms(*latencies.last().unwrap())
+        ms(pct(&latencies, 0.50)),
+        ms(pct(&latencies, 0.90)),
+        ms(pct(&latencies, 0.99)),
+        ms(pct(&latencies, 0.999)),
+        ms(max)
+    );
+    println!(
+        "result requests={total} errors={errors} p50_ms={:.3} p90_ms={:.3} p99_ms={:.3} max_ms={:.3}",
+        ms(pct(&latencies, 0.50)),
+        ms(pct(&latencies, 0.90)),
+        ms(pct(&latencies, 0.99)),
+        ms(max)
     );
     Ok(())
 }

@@ -15,8 +15,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{
-    AppClaims, ContextClaims, EnvironmentClaims, EnvironmentType, ExtensionClaims, FitClaims,
-    IssueClaims, ModuleClaims, ProjectClaims, ISSUER,
+    AppClaims, ContentClaims, ContextClaims, EnvironmentClaims, EnvironmentType, ExtensionClaims,
+    FitClaims, IssueClaims, ModuleClaims, ProjectClaims, SpaceClaims, ISSUER,
 };
 
 /// How long Forge's tokens live (`exp - iat`).
@@ -164,6 +164,33 @@ pub fn issue_panel_claims(app_id: &str, iat: u64) -> FitClaims {
         }),
         principal: Some("712020:5c1f2a3b-4d5e-6f70-8192-a3b4c5d6e7f8".into()),
     }
+}
+
+/// Claims like Forge's for a Confluence macro invoked by a user, whose saved configuration is
+/// `{"team": team}`, valid from `iat` for 25 s. Same installation and user as
+/// [`issue_panel_claims`].
+pub fn macro_claims(app_id: &str, iat: u64, team: &str) -> FitClaims {
+    let mut claims = issue_panel_claims(app_id, iat);
+    let cloud_id = "9d3e1c55-0b7a-4f2e-8c61-2a4b6d8f0e13";
+    claims.app.api_base_url = format!("https://api.atlassian.com/ex/confluence/{cloud_id}");
+    claims.app.module.key = "team-tasks-macro".into();
+    if let Some(context) = claims.context.as_mut() {
+        context.module_key = "team-tasks-macro".into();
+        context.local_id = Some("ari:cloud:ecosystem::extension/3f1c9b52/team-tasks-macro".into());
+        context.extension = Some(ExtensionClaims::Macro {
+            content: Some(ContentClaims {
+                id: "65537".into(),
+                kind: Some("page".into()),
+            }),
+            space: Some(SpaceClaims {
+                id: Some("98305".into()),
+                key: "ENG".into(),
+            }),
+            config: Some(json!({ "team": team })),
+            is_editing: Some(false),
+        });
+    }
+    claims
 }
 
 fn rand_u64() -> u64 {

@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# Bounded load benchmark of the release server with valid Forge Invocation Tokens, on loopback
+# only.
+#
+#   scripts/load.sh tasks     # GET /tasks?team=… with macro FITs, on SQLite, then PostgreSQL
+#   scripts/load.sh whoami    # GET /whoami with issue-panel FITs: FIT verification, no database
+#   scripts/load.sh healthz   # GET /healthz: no FIT, no database; the HTTP floor
+#
+# For each database: start the release server (RUST_LOG=warn) on a free port with a fresh
+# database and a local JWKS host (server/examples/load.rs) that mints long-lived tokens with a
+# fresh test key; seed the team's list with $TASKS tasks through the API (tasks only); then
+#   1. max throughput: wrk, 1 thread, at each of $CONNECTIONS, for $SECONDS_PER_RUN s each;
+#   2. fixed rate: $RATE req/s for $SECONDS_PER_RUN s, open loop, latency measured from when
+#      each request was due (coordinated-omission safe).
+# Then once more on the first database with the default RUST_LOG=info, to show what per-request
+# logging costs. Prints a markdown table, also written to target/load/<target>.md.
+#
+# Settings (environment): DATABASES ("sqlite postgres" for tasks, "sqlite" otherwise),
+# CONNECTIONS ("16 64 256"), SECONDS_PER_RUN (10), RATE (1000), TASKS (20), TEAM (Platform),
+# WRK_THREADS (1), LOG_COST (1; 0 skips the RUST_LOG=info run), SERVER_ENV (extra
+# "NAME=value …" for the server, e.g. to compare a setting), QUIET_BELOW (25) and QUIET_WAIT
+# (120): before each run, wait up to QUIET_WAIT s for the machine to be less than QUIET_BELOW %
+# busy (it may be shared); the reading goes into the table either way.
+#
+# Bounded: every step has a timeout, the JWKS host exits by itself, and everything started
+# here (the server, the JWKS host, the PostgreSQL database) is stopped or dropped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGET="${1:-tasks}"
+case "$TARGET" in
+  tasks) DEFAULT_DATABASES="sqlite postgres" ;;
+  whoami | healthz) DEFAULT_DATABASES="sqlite" ;;
+  *) echo "usage: $0 [tasks|whoami|healthz]" >&2; exit 2 ;;
+esac
+DATABASES="${DATABASES:-$DEFAULT_DATABASES}"
+CONNECTIONS="${CONNECTIONS:-16 64 256}"
+SECONDS_PER_RUN="${SECONDS_PER_RUN:-10}"
+RATE="${RATE:-1000}"
+TASKS="${TASKS:-20}"
+TEAM="${TEAM:-Platform}"
+WRK_THREADS="${WRK_THREADS:-1}"
+LOG_COST="${LOG_COST:-1}"
+SERVER_ENV="${SERVER_ENV:-}"
+QUIET_BELOW="${QUIET_BELOW:-25}"
+QUIET_WAIT="${QUIET_WAIT:-120}"
+APP_ID="ari:cloud:ecosystem::app/3f1c9b52-7d44-4e0a-9a8e-51b2c6d0e7a4"
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+WORK="$(mktemp -d)"
+PIDS=()
+SERVER_PID=""
+PG_BASE=""
+PG_DBS=()
+CLK_TCK="$(getconf CLK_TCK)"
+
+cleanup() {
+  [[ -n "$SERVER_PID" ]] && { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for db in "${PG_DBS[@]}"; do
+    timeout 30 psql -q "$PG_BASE" -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log() { printf '\n== %s\n' "$*"; }
+
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"
+  apt-get install -y wrk >/dev/null
+fi
+
+log "building (release): the server binary, then the load helper"
+# Two invocations on purpose: the helper is an example, and examples turn on the `mint`
+# feature through the dev-dependency on the server crate. Built alone, the server binary has no
+# minting code, exactly as in production.
+cargo build --release -p server --bin server
+cargo build --release -p server --example load
+SERVER="$TARGET_DIR/release/server"
+HELPER="$TARGET_DIR/release/examples/load"
+if nm -C "$SERVER" 2>/dev/null | grep -q 'fit::mint'; then
+  echo "error: the release server binary contains fit::mint" >&2
+  exit 1
+fi
+
+# How long the JWKS host (and the tokens) must last: every run, plus slack for start-ups.
+n_conn=$(wc -w <<<"$CONNECTIONS")
+n_db=$(wc -w <<<"$DATABASES")
+BUDGET=$(( (n_db + 1) * (n_conn + 2) * (SECONDS_PER_RUN + 5 + QUIET_WAIT) + 300 ))
+
+log "starting the JWKS host (tokens for team \"$TEAM\")"
+"$HELPER" jwks "$WORK" "$APP_ID" "$TEAM" "$BUDGET" &
+PIDS+=($!)
+for _ in $(seq 300); do [[ -s "$WORK/jwks-url" ]] && break; sleep 0.1; done
+[[ -s "$WORK/jwks-url" ]] || { echo "error: the JWKS host did not start" >&2; exit 1; }
+JWKS_URL="$(cat "$WORK/jwks-url")"
+
+case "$TARGET" in
+  tasks) TOKEN_FILE="$WORK/macro.jwt"; PATH_AND_QUERY="/tasks?team=$TEAM" ;;
+  whoami) TOKEN_FILE="$WORK/issue-panel.jwt"; PATH_AND_QUERY="/whoami" ;;
+  healthz) TOKEN_FILE="$WORK/issue-panel.jwt"; PATH_AND_QUERY="/healthz" ;;
+esac
+TOKEN="$(cat "$TOKEN_FILE")"
+
+# Sets DB_URL to a fresh database for one server run (not in a subshell: cleanup needs
+# PG_DBS).
+new_database() {
+  case "$1" in
+    sqlite) DB_URL="sqlite://$WORK/db-$RANDOM$RANDOM/tasks.db" ;;
+    postgres)
+      if [[ -z "$PG_BASE" ]]; then
+        PG_BASE="$(scripts/postgres.sh)"
+      fi
+      local name="tt_load_$$_$RANDOM"
+      timeout 30 psql -q "$PG_BASE" -c "CREATE DATABASE \"$name\"" >/dev/null
+      PG_DBS+=("$name")
+      DB_URL="${PG_BASE%/*}/$name"
+      ;;
+    *) echo "error: unknown database $1 (sqlite or postgres)" >&2; exit 2 ;;
+  esac
+}
+
+# start_server <database-url> <RUST_LOG value, or "info (default)" for the binary's own>
+start_server() {
+  local port
+  port="$("$HELPER" free-port)"
+  BASE="http://127.0.0.1:$port"
+  SERVER_LOG="$WORK/server-$port.log"
+  local log_env=(RUST_LOG="$2")
+  [[ "$2" == "info (default)" ]] && log_env=(-u RUST_LOG)
+  # shellcheck disable=SC2086 # SERVER_ENV is a list of NAME=value words
+  env "${log_env[@]}" FORGE_APP_ID="$APP_ID" FORGE_JWKS_URL="$JWKS_URL" \
+    LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="$1" $SERVER_ENV \
+    "$SERVER" >"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "error: the server did not start" >&2
+  cat "$SERVER_LOG" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+  if grep -qiE 'error|panic' "$SERVER_LOG"; then
+    log "server log (errors)"
+    grep -iE 'error|panic' "$SERVER_LOG" | head -20
+  fi
+}
+
+# CPU time the server has used, in clock ticks.
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+
+# cpu_per_request <ticks before> <ticks after> <requests>: server CPU per request, in µs.
+cpu_per_request() {
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" \
+    'BEGIN { if (n > 0) printf "%.0f", (b - a) / hz * 1e6 / n; else print "-" }'
+}
+
+# The machine is shared: say how busy it is just before a run (percent of all cores over 1 s),
+# so a figure taken while something else was compiling can be recognised as such.
+machine_busy() {
+  local a b
+  a="$(head -1 /proc/stat)"; sleep 1; b="$(head -1 /proc/stat)"
+  awk -v a="$a" -v b="$b" 'BEGIN {
+    split(a, x); split(b, y); total = 0; idle = 0
+    for (i = 2; i <= 11; i++) total += y[i] - x[i]
+    idle = (y[5] - x[5]) + (y[6] - x[6])
+    busy = 0
+    if (total > 0) busy = 100 * (total - idle) / total
+    printf "%.0f", busy
+  }'
+}
+
+# Waits (up to $QUIET_WAIT s) until the machine is less than $QUIET_BELOW % busy, and sets
+# BUSY_BEFORE to the last reading, which goes into the table.
+wait_quiet() {
+  local waited=0
+  while BUSY_BEFORE="$(machine_busy)"; ((BUSY_BEFORE >= QUIET_BELOW && waited < QUIET_WAIT)); do
+    ((waited == 0)) && echo "machine ${BUSY_BEFORE}% busy: waiting up to ${QUIET_WAIT}s for it to settle"
+    sleep 4
+    waited=$((waited + 5))
+  done
+  echo "machine busy before the run: ${BUSY_BEFORE}% of $(nproc) cores"
+}
+
+SUMMARY="$WORK/summary.md"
+row() { printf '| %s |\n' "$(IFS='|'; echo "$*" | sed 's/|/ | /g')" >>"$SUMMARY"; }
+
+# wrk_run <backend> <log> <connections> <url>
+wrk_run() {
+  local out="$WORK/wrk.txt" before after
+  before="$(server_ticks)"
+  timeout $((SECONDS_PER_RUN + 30)) wrk -t"$WRK_THREADS" -c"$3" -d"${SECONDS_PER_RUN}s" \
+    --latency -H "authorization: Bearer $TOKEN" "$4" | tee "$out"
+  after="$(server_ticks)"
+  # Latencies as wrk prints them (us, ms, s) in ms; errors are non-2xx answers plus socket
+  # errors.
+  local fields
+  fields="$(awk '
+    function ms(v) {
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+      return v
+    }
+    /^ +Latency +[0-9]/ { max = ms($4) }
+    /^ +50%/ { p50 = ms($2) } /^ +90%/ { p90 = ms($2) } /^ +99%/ { p99 = ms($2) }
+    / requests in / { n = $1 }
+    /Socket errors/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+    /Non-2xx/ { err += $NF }
+    /^Requests\/sec:/ { rps = $2 }
+    END { printf "%.0f %d %.2f %.2f %.2f %.2f %d", rps, n, p50, p90, p99, max, err }
+  ' "$out")"
+  read -r rps n p50 p90 p99 max err <<<"$fields"
+  row "$1" "$2" "wrk -c$3" "$rps" "$p50" "$p90" "$p99" "$max" "$err/$n" \
+    "$(cpu_per_request "$before" "$after" "$n")" "$BUSY_BEFORE"
+}
+
+# rate_run <backend> <log> <url>
+rate_run() {
+  local out="$WORK/rate.txt" before after
+  before="$(server_ticks)"
+  timeout $((SECONDS_PER_RUN + 30)) "$HELPER" rate "$3" "$TOKEN_FILE" "$RATE" "$SECONDS_PER_RUN" \
+    | tee "$out"
+  after="$(server_ticks)"
+  local n err p50 p90 p99 max
+  eval "$(sed -n 's/^result //p' "$out" | tr ' ' '\n' | sed 's/^/local /')"
+  n="$requests" err="$errors"
+  row "$1" "$2" "fixed $RATE/s" "$(awk -v n="$n" -v s="$SECONDS_PER_RUN" 'BEGIN{printf "%.0f", n/s}')" \
+    "$p50_ms" "$p90_ms" "$p99_ms" "$max_ms" "$err/$n" "$(cpu_per_request "$before" "$after" "$n")" \
+    "$BUSY_BEFORE"
+}
+
+# bench <backend> <RUST_LOG> <connection counts>
+bench() {
+  local backend="$1" level="$2" conns="$3"
+  new_database "$backend"
+  start_server "$DB_URL" "$level"
+  local url="$BASE$PATH_AND_QUERY"
+  if [[ "$TARGET" == tasks ]]; then
+    log "$backend: seeding $TASKS tasks into team \"$TEAM\" through the API"
+    timeout 60 "$HELPER" seed "$BASE" "$TOKEN_FILE" "$TEAM" "$TASKS"
+  fi
+  local status
+  status="$(curl -s -o "$WORK/body" -w '%{http_code}' -H "authorization: Bearer $TOKEN" "$url")"
+  [[ "$status" == 200 ]] || { echo "error: $url answered $status" >&2; cat "$WORK/body" "$SERVER_LOG" >&2; exit 1; }
+  echo "GET $PATH_AND_QUERY: 200, $(wc -c <"$WORK/body") bytes"
+
+  log "$backend, RUST_LOG=$level: warm-up (2 s, not reported)"
+  timeout 30 wrk -t"$WRK_THREADS" -c"${conns%% *}" -d2s -H "authorization: Bearer $TOKEN" "$url" >/dev/null
+  for c in $conns; do
+    wait_quiet
+    log "$backend, RUST_LOG=$level: max throughput, wrk -t$WRK_THREADS -c$c, ${SECONDS_PER_RUN}s ($(nproc) cores shared with the server)"
+    wrk_run "$backend" "$level" "$c" "$url"
+  done
+  wait_quiet
+  log "$backend, RUST_LOG=$level: fixed rate $RATE req/s for ${SECONDS_PER_RUN}s"
+  rate_run "$backend" "$level" "$url"
+  stop_server
+}
+
+{
+  echo "| database | RUST_LOG | scenario | req/s | p50 ms | p90 ms | p99 ms | max ms | errors/requests | server CPU µs/req | machine busy before % |"
+  echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+} >"$SUMMARY"
+
+for backend in $DATABASES; do
+  bench "$backend" warn "$CONNECTIONS"
+done
+if [[ "$LOG_COST" == 1 ]]; then
+  # The cost of the default per-request info logging (to a file), on one connection count.
+  backend="${DATABASES%% *}"
+  conns=($CONNECTIONS)
+  bench "$backend" "info (default)" "${conns[$(( ${#conns[@]} / 2 ))]}"
+fi
+
+mkdir -p "$TARGET_DIR/load"
+{
+  printf 'GET %s, %s, %s cores shared with the load generators, %s s per run' \
+    "$PATH_AND_QUERY" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$SECONDS_PER_RUN"
+  [[ "$TARGET" == tasks ]] && printf ', %s tasks listed' "$TASKS"
+  echo
+  [[ -n "$SERVER_ENV" ]] && echo "server environment: $SERVER_ENV"
+  echo
+  cat "$SUMMARY"
+} >"$TARGET_DIR/load/$TARGET.md"
+log "summary (also in $TARGET_DIR/load/$TARGET.md)"
+cat "$TARGET_DIR/load/$TARGET.md"
