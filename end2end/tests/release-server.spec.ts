@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, resolve } from "node:path";
@@ -88,7 +88,19 @@ test("the release server answers none of the host's routes", async () => {
 
 test("the release binary carries none of the host's code", () => {
   const bytes = readFileSync(binary);
-  for (const marker of ["__devhost/api", "forge-bridge:call", "devhost-oauth-", "Local Forge host"]) {
+  // Host routes and scripts, and `fit::mint` (token minting).
+  for (const marker of ["__devhost/api", "forge-bridge:call", "devhost-oauth-", "Local Forge host", "Failed to generate an RSA key"]) {
     expect(bytes.includes(Buffer.from(marker)), `release binary contains "${marker}"`).toBe(false);
   }
+});
+
+test("the release server refuses to start without FORGE_APP_ID, and names it", () => {
+  const run = spawnSync(binary, [], {
+    cwd: root,
+    env: { PATH: process.env.PATH, LEPTOS_SITE_ADDR: "127.0.0.1:3293" },
+    timeout: 10_000,
+    encoding: "utf8",
+  });
+  expect(run.status).toBe(2);
+  expect(run.stderr).toContain("FORGE_APP_ID is not set");
 });
