@@ -17,10 +17,13 @@
 #
 # Settings (environment): DATABASES ("sqlite postgres" for tasks, "sqlite" otherwise),
 # CONNECTIONS ("16 64 256"), SECONDS_PER_RUN (10), RATE (1000), TASKS (20), TEAM (Platform),
-# WRK_THREADS (1), LOG_COST (1; 0 skips the RUST_LOG=info run), SERVER_ENV (extra
+# BUILD (1; 0 reuses the binaries already built), WRK_THREADS (1), LOG_COST (1; 0 skips the RUST_LOG=info run), SERVER_ENV (extra
 # "NAME=value …" for the server, e.g. to compare a setting), QUIET_BELOW (25) and QUIET_WAIT
 # (120): before each run, wait up to QUIET_WAIT s for the machine to be less than QUIET_BELOW %
-# busy (it may be shared); the reading goes into the table either way.
+# busy (it may be shared); the table shows that reading and the share of all cores that
+# anything but the server, the load generator and PostgreSQL took during the run. PROFILE=1
+# samples the server with `perf record` (cpu-clock) during the first wrk run of each database
+# and writes the hottest symbols to target/load/<target>-<database>.perf.txt.
 #
 # Bounded: every step has a timeout, the JWKS host exits by itself, and everything started
 # here (the server, the JWKS host, the PostgreSQL database) is stopped or dropped on exit.
@@ -44,6 +47,7 @@ LOG_COST="${LOG_COST:-1}"
 SERVER_ENV="${SERVER_ENV:-}"
 QUIET_BELOW="${QUIET_BELOW:-25}"
 QUIET_WAIT="${QUIET_WAIT:-120}"
+PROFILE="${PROFILE:-0}"
 APP_ID="ari:cloud:ecosystem::app/3f1c9b52-7d44-4e0a-9a8e-51b2c6d0e7a4"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 WORK="$(mktemp -d)"
@@ -71,12 +75,19 @@ if ! command -v wrk >/dev/null; then
   apt-get install -y wrk >/dev/null
 fi
 
+if [[ "$PROFILE" == 1 ]] && ! command -v perf >/dev/null; then
+  log "installing perf"
+  apt-get install -y linux-perf >/dev/null
+fi
+
 log "building (release): the server binary, then the load helper"
 # Two invocations on purpose: the helper is an example, and examples turn on the `mint`
 # feature through the dev-dependency on the server crate. Built alone, the server binary has no
 # minting code, exactly as in production.
-cargo build --release -p server --bin server
-cargo build --release -p server --example load
+if [[ "${BUILD:-1}" == 1 ]]; then
+  cargo build --release -p server --bin server
+  cargo build --release -p server --example load
+fi
 SERVER="$TARGET_DIR/release/server"
 HELPER="$TARGET_DIR/release/examples/load"
 if nm -C "$SERVER" 2>/dev/null | grep -q 'fit::mint'; then
@@ -156,6 +167,32 @@ stop_server() {
 # CPU time the server has used, in clock ticks.
 server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 
+# "busy server generator postgres" CPU so far, in clock ticks: the whole machine's busy time,
+# the server's, this script's waited-for children's (the load generators), and PostgreSQL's.
+cpu_snapshot() {
+  local children pg=0 p
+  children="$(times | tail -1 | awk '{
+    split($0, t, " "); total = 0
+    for (i = 1; i <= 2; i++) { split(t[i], m, "m"); total += m[1] * 60 + substr(m[2], 1, length(m[2]) - 1) }
+    print total }')"
+  for p in $(pgrep -u postgres 2>/dev/null); do
+    pg=$((pg + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v c="$children" -v pg="$pg" -v hz="$CLK_TCK" -v s="$(server_ticks)" '
+    NR == 1 { busy = 0; for (i = 2; i <= 11; i++) if (i != 5 && i != 6) busy += $i
+              printf "%d %d %d %d", busy, s, c * hz, pg }' /proc/stat
+}
+
+# others_busy <snapshot before> <snapshot after> <seconds>: percent of all cores used by
+# anything but the server, the load generator and PostgreSQL during a run.
+others_busy() {
+  awk -v a="$1" -v b="$2" -v secs="$3" -v hz="$CLK_TCK" -v cores="$(nproc)" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    others = (y[1] - x[1]) - (y[2] - x[2]) - (y[3] - x[3]) - (y[4] - x[4])
+    if (others < 0) others = 0
+    printf "%.0f", 100 * others / (secs * hz * cores) }'
+}
+
 # cpu_per_request <ticks before> <ticks after> <requests>: server CPU per request, in µs.
 cpu_per_request() {
   awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" \
@@ -194,11 +231,27 @@ row() { printf '| %s |\n' "$(IFS='|'; echo "$*" | sed 's/|/ | /g')" >>"$SUMMARY"
 
 # wrk_run <backend> <log> <connections> <url>
 wrk_run() {
-  local out="$WORK/wrk.txt" before after
+  local out="$WORK/wrk.txt" before after snap_before snap_after perf_pid=""
+  if [[ "$PROFILE" == 1 && -z "${PROFILED:-}" ]]; then
+    PROFILED=1
+    PERF_DATA="$TARGET_DIR/load/$TARGET-$1.perf.data"
+    mkdir -p "$TARGET_DIR/load"
+    perf record -q -F 999 -e cpu-clock -g -p "$SERVER_PID" -o "$PERF_DATA" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  snap_before="$(cpu_snapshot)"
   before="$(server_ticks)"
   timeout $((SECONDS_PER_RUN + 30)) wrk -t"$WRK_THREADS" -c"$3" -d"${SECONDS_PER_RUN}s" \
     --latency -H "authorization: Bearer $TOKEN" "$4" | tee "$out"
   after="$(server_ticks)"
+  snap_after="$(cpu_snapshot)"
+  if [[ -n "$perf_pid" ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+    perf report -i "$PERF_DATA" --no-children --sort symbol --stdio -g none 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | head -40 >"$TARGET_DIR/load/$TARGET-$1.perf.txt" || true
+    echo "profile of the server during this run: $TARGET_DIR/load/$TARGET-$1.perf.txt"
+  fi
   # Latencies as wrk prints them (us, ms, s) in ms; errors are non-2xx answers plus socket
   # errors.
   local fields
@@ -219,27 +272,31 @@ wrk_run() {
   ' "$out")"
   read -r rps n p50 p90 p99 max err <<<"$fields"
   row "$1" "$2" "wrk -c$3" "$rps" "$p50" "$p90" "$p99" "$max" "$err/$n" \
-    "$(cpu_per_request "$before" "$after" "$n")" "$BUSY_BEFORE"
+    "$(cpu_per_request "$before" "$after" "$n")" \
+    "$BUSY_BEFORE / $(others_busy "$snap_before" "$snap_after" "$SECONDS_PER_RUN")"
 }
 
 # rate_run <backend> <log> <url>
 rate_run() {
-  local out="$WORK/rate.txt" before after
+  local out="$WORK/rate.txt" before after snap_before snap_after
+  snap_before="$(cpu_snapshot)"
   before="$(server_ticks)"
   timeout $((SECONDS_PER_RUN + 30)) "$HELPER" rate "$3" "$TOKEN_FILE" "$RATE" "$SECONDS_PER_RUN" \
     | tee "$out"
   after="$(server_ticks)"
+  snap_after="$(cpu_snapshot)"
   local n err p50 p90 p99 max
   eval "$(sed -n 's/^result //p' "$out" | tr ' ' '\n' | sed 's/^/local /')"
   n="$requests" err="$errors"
   row "$1" "$2" "fixed $RATE/s" "$(awk -v n="$n" -v s="$SECONDS_PER_RUN" 'BEGIN{printf "%.0f", n/s}')" \
     "$p50_ms" "$p90_ms" "$p99_ms" "$max_ms" "$err/$n" "$(cpu_per_request "$before" "$after" "$n")" \
-    "$BUSY_BEFORE"
+    "$BUSY_BEFORE / $(others_busy "$snap_before" "$snap_after" "$SECONDS_PER_RUN")"
 }
 
 # bench <backend> <RUST_LOG> <connection counts>
 bench() {
   local backend="$1" level="$2" conns="$3"
+  PROFILED=""
   new_database "$backend"
   start_server "$DB_URL" "$level"
   local url="$BASE$PATH_AND_QUERY"
@@ -266,7 +323,7 @@ bench() {
 }
 
 {
-  echo "| database | RUST_LOG | scenario | req/s | p50 ms | p90 ms | p99 ms | max ms | errors/requests | server CPU µs/req | machine busy before % |"
+  echo "| database | RUST_LOG | scenario | req/s | p50 ms | p90 ms | p99 ms | max ms | errors/requests | server CPU µs/req | other load % before / during |"
   echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 } >"$SUMMARY"
 
