@@ -5,8 +5,10 @@
 //! cargo bench -p server --bench fit_verify
 //! ```
 //!
-//! - `fit_verify/verifier`: `FitVerifier::verify`, the whole check a request pays for
-//!   (header, key lookup, signature, claims, typed deserialisation).
+//! - `fit_verify/verifier`: `FitVerifier::verify` with its cache off, the whole check a new
+//!   token pays for (header, key lookup, signature, claims, typed deserialisation).
+//! - `fit_verify/verifier_cached`: the same token again through a verifier that has it cached
+//!   (SHA-256 of the token, lookup, time and key checks), what a reused token pays for.
 //! - `fit_verify/jsonwebtoken_fresh_key`: the same token through `jsonwebtoken::decode`, but
 //!   building the `DecodingKey` from the JWK on every call, i.e. what caching per `kid` saves.
 //! - `fit_verify/ring_rsa2048_pkcs1_sha256`: ring's RSASSA-PKCS1-v1_5 SHA-256 verify of the same
@@ -18,7 +20,9 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
-use server::fit::{mint, FitClaims, FitConfig, FitVerifier, JwksConfig, ISSUER};
+use server::fit::{
+    mint, FitClaims, FitConfig, FitVerifier, JwksConfig, DEFAULT_CACHE_ENTRIES, ISSUER,
+};
 
 const APP_ID: &str = "ari:cloud:ecosystem::app/3f1c9b52-7d44-4e0a-9a8e-51b2c6d0e7a4";
 
@@ -33,8 +37,8 @@ fn fit_verify(c: &mut Criterion) {
     claims.exp += 3600;
     let token = key.sign(&claims);
 
-    // A warm verifier: the JWKS fetched once over HTTP from a local host, then cached.
-    let verifier = runtime.block_on(async {
+    // Warm verifiers, uncached and cached: the JWKS fetched once over HTTP from a local host.
+    let (verifier, cached) = runtime.block_on(async {
         let jwks = serde_json::to_string(&mint::SigningKey::jwks([&key])).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
@@ -46,20 +50,26 @@ fn fit_verify(c: &mut Criterion) {
             }),
         );
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let verifier = FitVerifier::new(FitConfig {
-            app_id: APP_ID.into(),
-            leeway: Duration::from_secs(5),
-            jwks: JwksConfig::new(url),
-        })
-        .unwrap();
-        verifier
-            .jwks()
-            .refresh()
-            .await
-            .expect("Failed to warm the JWKS");
-        verifier
+        let mut verifiers = Vec::new();
+        for cache_entries in [0, DEFAULT_CACHE_ENTRIES] {
+            let verifier = FitVerifier::new(FitConfig {
+                leeway: Duration::from_secs(5),
+                cache_entries,
+                ..FitConfig::new(APP_ID, JwksConfig::new(url.clone()))
+            })
+            .unwrap();
+            verifier
+                .jwks()
+                .refresh()
+                .await
+                .expect("Failed to warm the JWKS");
+            verifiers.push(verifier);
+        }
+        let cached = verifiers.pop().unwrap();
+        (verifiers.pop().unwrap(), cached)
     });
     assert!(runtime.block_on(verifier.verify(&token)).is_ok());
+    assert!(runtime.block_on(cached.verify(&token)).is_ok());
 
     // The same verification by hand, for the two baselines.
     let jwk = key.jwk();
@@ -81,6 +91,9 @@ fn fit_verify(c: &mut Criterion) {
                 .block_on(verifier.verify(black_box(&token)))
                 .unwrap()
         })
+    });
+    group.bench_function("verifier_cached", |b| {
+        b.iter(|| runtime.block_on(cached.verify(black_box(&token))).unwrap())
     });
     group.bench_function("jsonwebtoken_fresh_key", |b| {
         b.iter(|| {

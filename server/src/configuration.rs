@@ -31,6 +31,9 @@ pub struct Settings {
     pub fit_leeway: Duration,
     /// Least time between two JWKS refetches triggered by unknown `kid`s.
     pub jwks_refetch_interval: Duration,
+    /// How many verified FITs to remember until they expire (`FORGE_FIT_CACHE_ENTRIES`,
+    /// default 10,000); 0 verifies every request in full.
+    pub fit_cache_entries: usize,
     /// Origins granted CORS, each exact or with one leading `*.` wildcard label.
     pub cors_origins: Vec<String>,
     /// Database URL: `sqlite://…` (default) or `postgres://…`.
@@ -87,6 +90,11 @@ impl Settings {
                     .into(),
             });
         }
+        let fit_cache_entries = parse(
+            &get,
+            "FORGE_FIT_CACHE_ENTRIES",
+            &crate::fit::DEFAULT_CACHE_ENTRIES.to_string(),
+        )?;
         let jwks_url = get("FORGE_JWKS_URL").unwrap_or_else(|| DEFAULT_JWKS_URL.into());
         validate_jwks_url(&jwks_url)?;
         let request_timeout = Duration::from_millis(parse(&get, "REQUEST_TIMEOUT_MS", "20000")?);
@@ -114,6 +122,7 @@ impl Settings {
             jwks_url,
             fit_leeway,
             jwks_refetch_interval,
+            fit_cache_entries,
             cors_origins,
             database_url: get("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/team-tasks.db".into()),
@@ -220,6 +229,7 @@ mod tests {
         assert_eq!(s.cors_origins, vec!["https://*.atlassian.net".to_string()]);
         assert_eq!(s.fit_leeway, Duration::from_secs(5));
         assert_eq!(s.jwks_refetch_interval, Duration::from_secs(10));
+        assert_eq!(s.fit_cache_entries, 10_000);
         assert!(s.request_timeout < Duration::from_secs(25));
     }
 
@@ -294,6 +304,20 @@ mod tests {
                 "{origins}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_fit_cache_can_be_sized_or_turned_off() {
+        let s = settings(&[("FORGE_APP_ID", APP), ("FORGE_FIT_CACHE_ENTRIES", "0")]).unwrap();
+        assert_eq!(s.fit_cache_entries, 0);
+        let err = settings(&[("FORGE_APP_ID", APP), ("FORGE_FIT_CACHE_ENTRIES", "-1")]);
+        assert!(matches!(
+            err,
+            Err(ConfigError::Invalid {
+                name: "FORGE_FIT_CACHE_ENTRIES",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -39,6 +39,7 @@ impl AppState {
             app_id: settings.app_id.clone(),
             leeway: settings.fit_leeway,
             jwks,
+            cache_entries: settings.fit_cache_entries,
         })?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

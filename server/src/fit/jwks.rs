@@ -65,7 +65,15 @@ pub enum JwksError {
     Task(#[from] tokio::task::JoinError),
 }
 
-type KeySet = HashMap<String, Arc<DecodingKey>>;
+/// One cached key: the JWK components it was built from, to recognise it in a later fetch, and
+/// the ready-to-use key.
+struct CachedKey {
+    n: String,
+    e: String,
+    key: Arc<DecodingKey>,
+}
+
+type KeySet = HashMap<String, CachedKey>;
 
 /// A shared, self-refreshing cache of Forge's signing keys. Cheap to clone.
 #[derive(Clone)]
@@ -127,6 +135,12 @@ impl Jwks {
         Inner::fetch_holding(Arc::clone(&self.inner), last_fetch).await
     }
 
+    /// The cached key for `kid`, without fetching. A refetch keeps the same `Arc` for a key whose
+    /// JWK did not change, so a pointer comparison tells whether a key is still the one cached.
+    pub(super) fn cached(&self, kid: &str) -> Option<Arc<DecodingKey>> {
+        self.inner.cached(kid)
+    }
+
     /// The number of cached keys.
     pub fn len(&self) -> usize {
         self.inner.snapshot().len()
@@ -148,7 +162,7 @@ impl Inner {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(kid)
-            .cloned()
+            .map(|cached| Arc::clone(&cached.key))
     }
 
     /// Runs one fetch on its own task, holding the single-flight lock until it is done.
@@ -164,7 +178,14 @@ impl Inner {
             let result = inner.fetch().await;
             let _lock_held_until_stored = last_fetch;
             match result {
-                Ok(keys) => {
+                Ok(mut keys) => {
+                    // Keep the very same key for an unchanged JWK (see `Jwks::cached`).
+                    let old = inner.snapshot();
+                    for (kid, new) in &mut keys {
+                        if let Some(old) = old.get(kid).filter(|o| o.n == new.n && o.e == new.e) {
+                            new.key = Arc::clone(&old.key);
+                        }
+                    }
                     let count = keys.len();
                     *inner.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
                     tracing::info!(keys = count, url = %inner.config.url, "JWKS fetched");
@@ -245,9 +266,16 @@ fn parse(body: &[u8]) -> Result<KeySet, JwksError> {
             if !usable {
                 return None;
             }
-            let key =
-                DecodingKey::from_rsa_components(jwk.n.as_deref()?, jwk.e.as_deref()?).ok()?;
-            Some((jwk.kid?, Arc::new(key)))
+            let (n, e) = (jwk.n?, jwk.e?);
+            let key = DecodingKey::from_rsa_components(&n, &e).ok()?;
+            Some((
+                jwk.kid?,
+                CachedKey {
+                    n,
+                    e,
+                    key: Arc::new(key),
+                },
+            ))
         })
         .collect();
     if keys.is_empty() {

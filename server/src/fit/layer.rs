@@ -51,7 +51,7 @@ pub async fn require_fit(
 
     let oauth = ForgeOAuth::take_from(request.headers_mut());
     request.extensions_mut().insert(oauth);
-    request.extensions_mut().insert(Fit(Arc::new(claims)));
+    request.extensions_mut().insert(Fit(claims));
     Ok(next.run(request).await)
 }
 

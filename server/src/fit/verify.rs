@@ -1,5 +1,6 @@
 //! Verifies one Forge Invocation Token: RS256 only, key by `kid` from the JWKS, `iss`, `aud`,
-//! and the time claims with a small leeway.
+//! and the time claims with a small leeway. Tokens that verified are remembered until they
+//! expire (see `cache.rs`), so the one `requestRemote` reuses is checked once.
 
 use std::{
     sync::Arc,
@@ -7,10 +8,13 @@ use std::{
 };
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
-use super::{FitClaims, FitError, Jwks, JwksConfig, JwksError};
+use super::{
+    cache::{token_hash, CacheStats, Entry, Lookup, VerifiedCache},
+    FitClaims, FitError, Jwks, JwksConfig, JwksError,
+};
 
 /// The only issuer Forge uses.
 pub const ISSUER: &str = "forge/invocation-token";
@@ -28,6 +32,24 @@ pub struct FitConfig {
     pub leeway: Duration,
     /// Where the signing keys come from.
     pub jwks: JwksConfig,
+    /// How many verified tokens to remember until they expire; 0 verifies every request in
+    /// full. [`DEFAULT_CACHE_ENTRIES`] is plenty: a token lives 25 s.
+    pub cache_entries: usize,
+}
+
+/// The default bound of the verified-token cache.
+pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
+
+impl FitConfig {
+    /// A configuration for `app_id` with keys from `jwks`, a 5 s leeway and the default cache.
+    pub fn new(app_id: impl Into<String>, jwks: JwksConfig) -> Self {
+        Self {
+            app_id: app_id.into(),
+            leeway: Duration::from_secs(5),
+            jwks,
+            cache_entries: DEFAULT_CACHE_ENTRIES,
+        }
+    }
 }
 
 /// Verifies FITs against a cached JWKS. Cheap to clone; share one per process.
@@ -41,6 +63,7 @@ struct Inner {
     leeway: Duration,
     validation: Validation,
     jwks: Jwks,
+    cache: VerifiedCache,
 }
 
 /// The protected header, read by us before `jsonwebtoken` sees the token, so the algorithm is
@@ -68,6 +91,7 @@ impl FitVerifier {
                 app_id: config.app_id,
                 leeway: config.leeway,
                 validation,
+                cache: VerifiedCache::new(config.cache_entries),
             }),
         })
     }
@@ -77,13 +101,66 @@ impl FitVerifier {
         &self.inner.jwks
     }
 
+    /// How the verified-token cache has been used.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache.stats()
+    }
+
     /// Verifies `token` (without the `Bearer ` prefix) and returns its claims.
-    pub async fn verify(&self, token: &str) -> Result<FitClaims, FitError> {
+    pub async fn verify(&self, token: &str) -> Result<Arc<FitClaims>, FitError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(FitError::TooLarge {
                 max: MAX_TOKEN_BYTES,
             });
         }
+        if !self.inner.cache.is_enabled() {
+            return Ok(Arc::new(self.verify_in_full(token).await?.0));
+        }
+        let hash = token_hash(token);
+        let now = now();
+        // These exact bytes verified before: only what can have changed since is checked again,
+        // the clock and whether the JWKS still holds the key that verified them.
+        let lookup = self.inner.cache.get(&hash, |entry| {
+            self.times_valid(&entry.claims, now)
+                && self
+                    .inner
+                    .jwks
+                    .cached(&entry.kid)
+                    .is_some_and(|key| Arc::ptr_eq(&key, &entry.key))
+        });
+        let stale = match lookup {
+            Lookup::Hit(claims) => return Ok(claims),
+            Lookup::Stale => true,
+            Lookup::Miss => false,
+        };
+        match self.verify_in_full(token).await {
+            Ok((claims, kid, key)) => {
+                let claims = Arc::new(claims);
+                let entry = Entry {
+                    claims: Arc::clone(&claims),
+                    kid,
+                    key,
+                };
+                self.inner.cache.insert(hash, entry, |entry| {
+                    entry.claims.exp < now.saturating_sub(self.inner.leeway.as_secs())
+                });
+                Ok(claims)
+            }
+            // A stale entry (expired, or its key withdrawn) has no further use.
+            Err(e) => {
+                if stale {
+                    self.inner.cache.remove(&hash);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Every check, and the `kid` and key that verified the signature.
+    async fn verify_in_full(
+        &self,
+        token: &str,
+    ) -> Result<(FitClaims, String, Arc<DecodingKey>), FitError> {
         let header = read_header(token)?;
         if header.alg != "RS256" {
             return Err(FitError::UnsupportedAlgorithm(FitError::truncated(
@@ -106,7 +183,16 @@ impl FitVerifier {
 
         let claims = jsonwebtoken::decode::<FitClaims>(token, &key, &self.inner.validation)?.claims;
         self.check(&claims)?;
-        Ok(claims)
+        Ok((claims, kid, key))
+    }
+
+    /// The time checks of a full verification, for a token that passed them before:
+    /// `jsonwebtoken`'s `exp` and `nbf` rules and our `iat` rule, with the same leeway.
+    fn times_valid(&self, claims: &FitClaims, now: u64) -> bool {
+        let leeway = self.inner.leeway.as_secs();
+        claims.exp >= now.saturating_sub(leeway)
+            && claims.nbf.is_none_or(|nbf| nbf <= now + leeway)
+            && claims.iat.is_none_or(|iat| iat <= now + leeway)
     }
 
     /// What `jsonwebtoken` does not check, plus the audience and issuer once more on the typed
@@ -121,10 +207,7 @@ impl FitVerifier {
         if claims.app.id != claims.aud {
             return Err(FitError::AppMismatch);
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = now();
         if claims
             .iat
             .is_some_and(|iat| iat > now + self.inner.leeway.as_secs())
@@ -133,6 +216,14 @@ impl FitVerifier {
         }
         Ok(())
     }
+}
+
+/// Seconds since the epoch, the clock `jsonwebtoken` checks `exp` and `nbf` against.
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 fn read_header(token: &str) -> Result<Header, FitError> {
@@ -153,12 +244,11 @@ mod tests {
     use super::*;
 
     fn verifier() -> FitVerifier {
-        FitVerifier::new(FitConfig {
-            app_id: "ari:cloud:ecosystem::app/3f1c9b52".into(),
-            leeway: Duration::from_secs(5),
+        FitVerifier::new(FitConfig::new(
+            "ari:cloud:ecosystem::app/3f1c9b52",
             // Nothing listens there: these tests must fail before any key lookup.
-            jwks: JwksConfig::new("http://127.0.0.1:9/jwks.json"),
-        })
+            JwksConfig::new("http://127.0.0.1:9/jwks.json"),
+        ))
         .unwrap()
     }
 

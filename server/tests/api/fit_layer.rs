@@ -13,9 +13,8 @@ use crate::helpers::{valid_token, JwksServer, APP_ID, KEY};
 
 async fn verifier(jwks: &JwksServer) -> FitVerifier {
     let verifier = FitVerifier::new(FitConfig {
-        app_id: APP_ID.into(),
         leeway: Duration::from_secs(5),
-        jwks: JwksConfig::new(jwks.url.clone()),
+        ..FitConfig::new(APP_ID, JwksConfig::new(jwks.url.clone()))
     })
     .unwrap();
     verifier
