@@ -1,7 +1,7 @@
 //! The issue panel's header: the issue's key, summary and status, read from Jira by the remote
 //! with the user's token (so it goes through `invokeRemote`, which forwards that token).
 
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
 
 use super::{describe, Client};
 use crate::routes::GetIssueHeader;
@@ -9,15 +9,14 @@ use crate::routes::GetIssueHeader;
 #[component]
 pub fn IssueHeader(issue_key: String) -> impl IntoView {
     let client = expect_context::<Client>();
-    let header = LocalResource::new(move || {
-        let client = client.clone();
-        async move { client.call(&GetIssueHeader).await }
+    let header = RwSignal::new(None);
+    spawn_local(async move {
+        header.set(Some(client.call(&GetIssueHeader).await));
     });
     view! {
         <header class="tt-issue" aria-label="Issue">
             <span class="tt-issue-key" data-testid="panel-issue-key">{issue_key}</span>
-            <Transition fallback=|| ()>
-                {move || {
+            {move || {
                     header
                         .get()
                         .map(|result| match result {
@@ -54,7 +53,6 @@ pub fn IssueHeader(issue_key: String) -> impl IntoView {
                             }
                         })
                 }}
-            </Transition>
         </header>
     }
 }

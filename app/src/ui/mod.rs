@@ -21,6 +21,19 @@ pub use crate::routes::REMOTE_KEY;
 /// The remote, as every component reaches it.
 pub type Client = RemoteClient<GlobalBridge>;
 
+/// What the root shows, decided once from the Forge context.
+#[derive(Clone)]
+enum Mode {
+    Loading,
+    /// A Jira issue panel, with the issue's key.
+    IssuePanel(String),
+    Macro,
+    /// Any other module type, by `extension.type`.
+    Unsupported(String),
+    /// `getContext` failed, with the reason.
+    Unreachable(String),
+}
+
 /// Root component, mounted to `<body>` by the `frontend` crate.
 #[component]
 pub fn App() -> impl IntoView {
@@ -30,46 +43,50 @@ pub fn App() -> impl IntoView {
         let _ = bridge.enable_theming().await;
     });
     provide_context(RemoteClient::new(bridge, REMOTE_KEY));
-    let context = LocalResource::new(move || async move { bridge.get_context().await });
+    let mode = RwSignal::new(Mode::Loading);
+    spawn_local(async move {
+        mode.set(match bridge.get_context().await {
+            Ok(ctx) if ctx.extension.is_issue_panel() => {
+                Mode::IssuePanel(ctx.extension.issue.map(|i| i.key).unwrap_or_default())
+            }
+            Ok(ctx) if ctx.extension.is_macro() => Mode::Macro,
+            Ok(ctx) => Mode::Unsupported(ctx.extension.kind),
+            Err(e) => Mode::Unreachable(e.to_string()),
+        });
+    });
 
     view! {
         <main class="tt-app" data-testid="app-root">
             <h1 class="tt-title">"Team Tasks"</h1>
-            <Suspense fallback=|| view! { <p class="tt-subtle" role="status">"Loading…"</p> }>
-                {move || {
-                    context
-                        .get()
-                        .map(|result| match result {
-                            Ok(ctx) if ctx.extension.is_issue_panel() => {
-                                let key = ctx.extension.issue.map(|i| i.key).unwrap_or_default();
-                                view! {
-                                    <IssueHeader issue_key=key />
-                                    <TaskBoard label="Tasks for this issue".to_owned() />
-                                }
-                                    .into_any()
-                            }
-                            Ok(ctx) if ctx.extension.is_macro() => {
-                                view! { <TaskBoard label="Team tasks".to_owned() /> }.into_any()
-                            }
-                            Ok(ctx) => {
-                                view! {
-                                    <p class="tt-error" role="alert">
-                                        "Team Tasks cannot run in a " {ctx.extension.kind} " module."
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => {
-                                view! {
-                                    <p class="tt-error" role="alert">
-                                        "Cannot reach the Atlassian product: " {e.to_string()}
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+            {move || match mode.get() {
+                Mode::Loading => {
+                    view! { <p class="tt-subtle" role="status">"Loading…"</p> }.into_any()
+                }
+                Mode::IssuePanel(key) => {
+                    view! {
+                        <IssueHeader issue_key=key />
+                        <TaskBoard label="Tasks for this issue".to_owned() />
+                    }
+                        .into_any()
+                }
+                Mode::Macro => view! { <TaskBoard label="Team tasks".to_owned() /> }.into_any(),
+                Mode::Unsupported(kind) => {
+                    view! {
+                        <p class="tt-error" role="alert">
+                            "Team Tasks cannot run in a " {kind} " module."
+                        </p>
+                    }
+                        .into_any()
+                }
+                Mode::Unreachable(reason) => {
+                    view! {
+                        <p class="tt-error" role="alert">
+                            "Cannot reach the Atlassian product: " {reason}
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
         </main>
     }
 }
