@@ -5,7 +5,7 @@
 //! forwards the OAuth tokens the remote needs to update Jira. The list is updated from each
 //! write's answer rather than refetched.
 
-use leptos::{ev, prelude::*, task::spawn_local};
+use leptos::{either::EitherOf3, ev, prelude::*, task::spawn_local};
 
 use super::{describe, Client};
 use crate::{
@@ -127,17 +127,16 @@ pub fn TaskBoard(label: String) -> impl IntoView {
                 </p>
             </Show>
             {move || match load.get() {
-                Load::Loading => view! { <p class="tt-subtle" role="status">"Loading tasks…"</p> }.into_any(),
+                Load::Loading => EitherOf3::A(view! { <p class="tt-subtle" role="status">"Loading tasks…"</p> }),
                 Load::Failed(message) => {
-                    view! {
+                    EitherOf3::B(view! {
                         <div class="tt-error" role="alert" data-testid="load-error">
                             <p>"Could not load the tasks: " {message}</p>
                             <button class="tt-button" on:click=move |_| fetch()>"Try again"</button>
                         </div>
-                    }
-                        .into_any()
+                    })
                 }
-                Load::Ready => view! { <TaskList board=board label=list_label.clone() /> }.into_any(),
+                Load::Ready => EitherOf3::C(view! { <TaskList board=board label=list_label.clone() /> }),
             }}
         </section>
     }

@@ -6,7 +6,7 @@
 mod board;
 mod header;
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{either::Either, prelude::*, task::spawn_local};
 
 use crate::{
     api::ErrorBody,
@@ -58,33 +58,28 @@ pub fn App() -> impl IntoView {
     view! {
         <main class="tt-app" data-testid="app-root">
             <h1 class="tt-title">"Team Tasks"</h1>
-            {move || match mode.get() {
-                Mode::Loading => {
-                    view! { <p class="tt-subtle" role="status">"Loading…"</p> }.into_any()
-                }
-                Mode::IssuePanel(key) => {
-                    view! {
-                        <IssueHeader issue_key=key />
-                        <TaskBoard label="Tasks for this issue".to_owned() />
+            {move || {
+                // One shape for the three messages, so they share their rendering code.
+                let message = |class: &'static str, role: &'static str, text: String| {
+                    Either::Right(view! { <p class=class role=role>{text}</p> })
+                };
+                // The board, under the issue's header in an issue panel.
+                let board = |issue_key: Option<String>, label: &'static str| {
+                    Either::Left(view! {
+                        {issue_key.map(|key| view! { <IssueHeader issue_key=key /> })}
+                        <TaskBoard label=label.to_owned() />
+                    })
+                };
+                match mode.get() {
+                    Mode::Loading => message("tt-subtle", "status", "Loading…".to_owned()),
+                    Mode::IssuePanel(key) => board(Some(key), "Tasks for this issue"),
+                    Mode::Macro => board(None, "Team tasks"),
+                    Mode::Unsupported(kind) => {
+                        message("tt-error", "alert", "Team Tasks cannot run in a ".to_owned() + &kind + " module.")
                     }
-                        .into_any()
-                }
-                Mode::Macro => view! { <TaskBoard label="Team tasks".to_owned() /> }.into_any(),
-                Mode::Unsupported(kind) => {
-                    view! {
-                        <p class="tt-error" role="alert">
-                            "Team Tasks cannot run in a " {kind} " module."
-                        </p>
+                    Mode::Unreachable(reason) => {
+                        message("tt-error", "alert", "Cannot reach the Atlassian product: ".to_owned() + &reason)
                     }
-                        .into_any()
-                }
-                Mode::Unreachable(reason) => {
-                    view! {
-                        <p class="tt-error" role="alert">
-                            "Cannot reach the Atlassian product: " {reason}
-                        </p>
-                    }
-                        .into_any()
                 }
             }}
         </main>
