@@ -6,6 +6,8 @@
 pub mod api;
 /// The typed Forge bridge shim and the remote's typed client.
 pub mod bridge;
+/// The JSON the panel reads and writes, without serde_json in the bundle.
+pub mod json;
 /// The remote's operations, shared by the server's router and the client.
 pub mod routes;
 /// Team Tasks' shared types and validation.

@@ -24,6 +24,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{
     api::{ErrorBody, Health, WhoAmI},
+    json::{FromJson, ToJson},
     tasks::{IssueHeader, NewTask, TaskChange, TaskList, TaskPatch},
 };
 
@@ -63,6 +64,12 @@ impl Serialize for Method {
     }
 }
 
+impl ToJson for Method {
+    fn write_json(&self, out: &mut String) {
+        self.as_str().write_json(out)
+    }
+}
+
 /// How the panel reaches an operation (forge-platform.md §1.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {
@@ -81,15 +88,25 @@ pub enum Transport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NoBody {}
 
+impl ToJson for NoBody {
+    fn write_json(&self, _: &mut String) {
+        match *self {}
+    }
+}
+
 /// One remote operation. The implementing type is the request: it holds the path parameters,
 /// the query and the body.
+///
+/// The remote reads and writes these types with serde; the panel with [`ToJson`] and
+/// [`FromJson`] (see [`crate::json`] for why). `server/tests/contract.rs` decodes the real
+/// remote's answers with the panel's decoder, so the two cannot drift apart unnoticed.
 pub trait Operation {
     /// JSON body on the wire. [`NoBody`] for reads and deletes.
-    type Body: Serialize + DeserializeOwned;
+    type Body: Serialize + DeserializeOwned + ToJson;
     /// JSON answer on 2xx.
-    type Response: Serialize + DeserializeOwned;
+    type Response: Serialize + DeserializeOwned + FromJson;
     /// JSON answer on any other status.
-    type Error: Serialize + DeserializeOwned;
+    type Error: Serialize + DeserializeOwned + FromJson;
     const METHOD: Method;
     /// Route template in axum 0.8 syntax (`/tasks/{id}`), without the query.
     const PATH: &'static str;

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::{FromJson, Json, JsonError, Members, ObjectWriter, ToJson};
+
 /// Longest title, in characters, after trimming.
 pub const MAX_TITLE_CHARS: usize = 500;
 
@@ -104,6 +106,109 @@ pub struct TaskChange {
     pub notice: Option<String>,
 }
 
+// The panel's side of the wire (see `crate::json`): what it decodes from the remote's answers
+// and what it sends. The tests below hold these to the serde derives above.
+
+impl FromJson for Task {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(Task {
+            id: m.take("id")?,
+            title: m.take("title")?,
+            done: m.take("done")?,
+            created_by: m.take("createdBy")?,
+            created_at: m.take("createdAt")?,
+            updated_at: m.take("updatedAt")?,
+        })
+    }
+}
+
+impl FromJson for TaskList {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(TaskList {
+            scope: m.take("scope")?,
+            tasks: m.take("tasks")?,
+            progress: m.take("progress")?,
+        })
+    }
+}
+
+impl FromJson for Scope {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        match m.take::<String>("kind")?.as_str() {
+            "issue" => Ok(Scope::Issue {
+                issue_id: m.take("issue_id")?,
+            }),
+            "team" => Ok(Scope::Team {
+                team: m.take("team")?,
+            }),
+            _ => Err(JsonError::at("kind")),
+        }
+    }
+}
+
+impl FromJson for Progress {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(Progress {
+            done: m.take("done")?,
+            total: m.take("total")?,
+        })
+    }
+}
+
+impl FromJson for IssueSummary {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(IssueSummary {
+            key: m.take("key")?,
+            summary: m.take("summary")?,
+            status: m.take("status")?,
+        })
+    }
+}
+
+impl FromJson for IssueHeader {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(IssueHeader {
+            issue: m.take("issue")?,
+            notice: m.take("notice")?,
+        })
+    }
+}
+
+impl FromJson for TaskChange {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(TaskChange {
+            task: m.take("task")?,
+            progress: m.take("progress")?,
+            notice: m.take("notice")?,
+        })
+    }
+}
+
+impl ToJson for NewTask {
+    fn write_json(&self, out: &mut String) {
+        ObjectWriter::new(out)
+            .member("title", &self.title)
+            .member_if("team", &self.team)
+            .end()
+    }
+}
+
+impl ToJson for TaskPatch {
+    fn write_json(&self, out: &mut String) {
+        ObjectWriter::new(out)
+            .member_if("title", &self.title)
+            .member_if("done", &self.done)
+            .end()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TitleError {
     #[error("The title cannot be empty.")]
@@ -173,6 +278,80 @@ mod tests {
     fn patches_and_new_tasks_refuse_unknown_fields() {
         assert!(serde_json::from_str::<TaskPatch>(r#"{"done":true,"owner":"x"}"#).is_err());
         assert!(serde_json::from_str::<NewTask>(r#"{"title":"a","tenant":"x"}"#).is_err());
+    }
+
+    /// The panel's decoders read what serde writes, and its encoders write what serde reads.
+    #[test]
+    fn the_panels_json_agrees_with_serde() {
+        use crate::json::{from_text, ToJson};
+        fn same<T: Serialize + FromJson + PartialEq + std::fmt::Debug>(v: T) {
+            let text = serde_json::to_string(&v).unwrap();
+            assert_eq!(from_text::<T>(&text).unwrap(), v, "{text}");
+        }
+        let task = Task {
+            id: "t\"1".into(),
+            title: "Write é 😀".into(),
+            done: true,
+            created_by: "acc".into(),
+            created_at: 1_700_000_000_000,
+            updated_at: -1,
+        };
+        for scope in [
+            Scope::Issue {
+                issue_id: "10001".into(),
+            },
+            Scope::Team {
+                team: "Forge".into(),
+            },
+        ] {
+            same(TaskList {
+                scope,
+                tasks: vec![task.clone(), task.clone()],
+                progress: Progress { done: 1, total: 2 },
+            });
+        }
+        for notice in [None, Some("Jira is down".to_owned())] {
+            same(TaskChange {
+                task: task.clone(),
+                progress: Progress::default(),
+                notice: notice.clone(),
+            });
+            same(IssueHeader {
+                issue: Some(IssueSummary {
+                    key: "TT-1".into(),
+                    summary: "s".into(),
+                    status: "To Do".into(),
+                }),
+                notice: notice.clone(),
+            });
+            same(IssueHeader {
+                issue: None,
+                notice,
+            });
+        }
+        assert!(from_text::<Scope>(r#"{"kind":"other"}"#).is_err());
+        assert!(from_text::<Task>(r#"{"id":"x"}"#).is_err());
+
+        for new in [
+            NewTask {
+                title: "a \"b\"".into(),
+                team: None,
+            },
+            NewTask {
+                title: "a".into(),
+                team: Some("T".into()),
+            },
+        ] {
+            assert_eq!(new.to_json_text(), serde_json::to_string(&new).unwrap());
+        }
+        for (title, done) in [
+            (None, None),
+            (Some("x".to_owned()), None),
+            (None, Some(false)),
+        ] {
+            let patch = TaskPatch { title, done };
+            assert_eq!(patch.to_json_text(), serde_json::to_string(&patch).unwrap());
+        }
     }
 
     #[test]

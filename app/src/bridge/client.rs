@@ -2,15 +2,14 @@
 
 use std::{future::Future, pin::Pin};
 
-use serde::de::DeserializeOwned;
-
 use super::{
     error::BridgeError,
     remote::{InvokeRequest, RemoteRequest},
-    Bridge, BridgeTransport, RawJson,
+    Bridge, BridgeTransport,
 };
 use crate::{
     api::Health,
+    json::{FromJson, Json, JsonError},
     routes::{Healthz, Operation, Transport, Whoami},
 };
 
@@ -88,7 +87,7 @@ impl<T: BridgeTransport> RemoteClient<T> {
             body: op.body(),
         };
         let res = self.bridge.invoke_remote_raw(&req).await?;
-        decode_outcome(res.status, res.body.as_ref().map(RawJson::get))
+        decode_outcome(res.status, Ok(res.body.unwrap_or(Json::Null)))
     }
 
     async fn call_request<Op: Operation>(
@@ -97,10 +96,10 @@ impl<T: BridgeTransport> RemoteClient<T> {
     ) -> Result<Op::Response, ApiError<Op::Error>> {
         let mut req = RemoteRequest::new(Op::METHOD, op.path());
         if let Some(body) = op.body() {
-            req = req.json(body)?;
+            req = req.json_body(body);
         }
         let res = self.bridge.request_remote(&self.remote_key, &req).await?;
-        decode_outcome(res.status, Some(&res.body))
+        decode_outcome(res.status, body_json(Some(&res.body)))
     }
 
     /// `GET /healthz`.
@@ -123,26 +122,31 @@ pub fn decode_answer<Op: Operation>(
     status: u16,
     body: Option<&str>,
 ) -> Result<Op::Response, ApiError<Op::Error>> {
-    decode_outcome(status, body)
+    decode_outcome(status, body_json(body))
 }
 
-/// 2xx: the body (JSON `null` when empty) as `R`; otherwise as `E`.
-fn decode_outcome<R: DeserializeOwned, E: DeserializeOwned>(
+/// A body's JSON: `null` when there is none or it is blank.
+fn body_json(body: Option<&str>) -> Result<Json, JsonError> {
+    match body {
+        Some(b) if !b.trim().is_empty() => Json::parse(b),
+        _ => Ok(Json::Null),
+    }
+}
+
+/// 2xx: the body as `R`; otherwise as `E`.
+fn decode_outcome<R: FromJson, E: FromJson>(
     status: u16,
-    body: Option<&str>,
+    body: Result<Json, JsonError>,
 ) -> Result<R, ApiError<E>> {
-    let text = match body {
-        Some(b) if !b.trim().is_empty() => b,
-        _ => "null",
-    };
-    let contract = |e: serde_json::Error| ApiError::Contract {
+    let contract = |e: JsonError| ApiError::Contract {
         status,
         message: e.to_string(),
     };
+    let body = body.map_err(contract)?;
     if (200..300).contains(&status) {
-        serde_json::from_str(text).map_err(contract)
+        body.decode().map_err(contract)
     } else {
-        let error = serde_json::from_str(text).map_err(contract)?;
+        let error = body.decode().map_err(contract)?;
         Err(ApiError::Remote { status, error })
     }
 }
@@ -151,6 +155,13 @@ fn decode_outcome<R: DeserializeOwned, E: DeserializeOwned>(
 mod tests {
     use super::*;
     use crate::api::ErrorBody;
+
+    fn decode_outcome<R: FromJson, E: FromJson>(
+        status: u16,
+        body: Option<&str>,
+    ) -> Result<R, ApiError<E>> {
+        super::decode_outcome(status, body_json(body))
+    }
 
     #[test]
     fn outcomes_decode_by_status() {

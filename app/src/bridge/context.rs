@@ -4,9 +4,10 @@
 //! The context is for display and routing only. Anything that matters for authorisation comes
 //! from the verified FIT on the remote, never from here (forge-platform.md §1.3).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{error::BridgeError, RawJson};
+use super::error::BridgeError;
+use crate::json::{FromJson, Json, JsonError, Members};
 
 pub(crate) const GET_CONTEXT: &str = "getContext";
 
@@ -18,58 +19,51 @@ pub const MACRO: &str = "macro";
 /// What `view.getContext()` resolves to (`FullContext` in `@forge/bridge`'s typings), limited
 /// to what a panel uses. Fields the typings mark as always present default to `""` rather than
 /// failing the whole decode.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Context {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud_id: Option<String>,
-    #[serde(default)]
     pub extension: Extension,
     /// `DEVELOPMENT`, `STAGING` or `PRODUCTION`.
-    #[serde(default)]
     pub environment_type: String,
-    #[serde(default)]
     pub local_id: String,
     /// Normalised like `@forge/bridge` does: `en_US` becomes `en-US`, `pt` becomes `pt-PT`.
-    #[serde(default)]
     pub locale: String,
-    #[serde(default)]
     pub module_key: String,
-    #[serde(default)]
     pub site_url: String,
-    #[serde(default)]
     pub timezone: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<Theme>,
 }
 
 /// Where the module is rendered. One flat shape: `kind` says which fields apply.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Extension {
     /// `jira:issuePanel`, `macro`, …
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub kind: String,
     /// `jira:issuePanel`: `{id, key, type, typeId}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue: Option<Entity>,
     /// `jira:issuePanel`: `{id, key, type}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<Entity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_new_to_issue: Option<bool>,
     /// `macro`: the page or blog post, `{id, type, subtype}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Entity>,
     /// `macro`: `{id, key}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub space: Option<Entity>,
     /// `macro`: the saved macro configuration, as JSON; see [`Extension::config`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<RawJson>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<Json>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_editing: Option<bool>,
 }
 
@@ -82,45 +76,103 @@ impl Extension {
         self.kind == MACRO
     }
 
-    /// The macro configuration as `T`; `None` when there is none.
+    /// The macro configuration as `T` (with serde); `None` when there is none.
     pub fn config<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
-        self.config.as_ref().map(RawJson::json)
+        self.config.as_ref().map(Json::to_serde)
     }
 }
 
 /// An issue, project, page or space. One type for all four: each distinct type costs its own
 /// decoder in the wasm bundle. Fields a kind does not have stay empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entity {
-    #[serde(default)]
     pub id: String,
     /// Issue, project and space key; empty for content.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub key: String,
     /// Issue type name (`Task`), project type (`software`), content type (`page`).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Issue type id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
     /// Content subtype.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtype: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Theme {
     /// `light` or `dark`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_mode: Option<String>,
+}
+
+// What is missing reads as the field's default, as serde's `#[serde(default)]` would; unknown
+// members are ignored.
+
+impl FromJson for Context {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(Context {
+            account_id: m.take("accountId")?,
+            cloud_id: m.take("cloudId")?,
+            extension: m.take_or_default("extension")?,
+            environment_type: m.take_or_default("environmentType")?,
+            local_id: m.take_or_default("localId")?,
+            locale: m.take_or_default("locale")?,
+            module_key: m.take_or_default("moduleKey")?,
+            site_url: m.take_or_default("siteUrl")?,
+            timezone: m.take_or_default("timezone")?,
+            theme: m.take("theme")?,
+        })
+    }
+}
+
+impl FromJson for Extension {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(Extension {
+            kind: m.take_or_default("type")?,
+            issue: m.take("issue")?,
+            project: m.take("project")?,
+            is_new_to_issue: m.take("isNewToIssue")?,
+            content: m.take("content")?,
+            space: m.take("space")?,
+            config: m.take("config")?,
+            is_editing: m.take("isEditing")?,
+        })
+    }
+}
+
+impl FromJson for Entity {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(Entity {
+            id: m.take_or_default("id")?,
+            key: m.take_or_default("key")?,
+            kind: m.take("type")?,
+            type_id: m.take("typeId")?,
+            subtype: m.take("subtype")?,
+        })
+    }
+}
+
+impl FromJson for Theme {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        let mut m = Members::of(v)?;
+        Ok(Theme {
+            color_mode: m.take("colorMode")?,
+        })
+    }
 }
 
 /// Decodes the host's `getContext` answer and normalises its locale.
 pub(crate) fn decode_context(reply: &str) -> Result<Context, BridgeError> {
     let ctx: Option<Context> =
-        serde_json::from_str(reply).map_err(|e| BridgeError::Decode(e.to_string()))?;
+        crate::json::from_text(reply).map_err(|e| BridgeError::Decode(e.to_string()))?;
     let mut ctx = ctx.ok_or_else(|| BridgeError::Decode("getContext answered null".into()))?;
     if let Some(locale) = ensure_locale(&ctx.locale) {
         ctx.locale = locale.to_owned();
@@ -212,10 +264,10 @@ mod tests {
         assert!(ctx.extension.is_macro());
         assert_eq!(ctx.extension.space.as_ref().unwrap().key, "DS");
         assert_eq!(
-            ctx.extension.config.as_ref().unwrap().get(),
+            ctx.extension.config.as_ref().unwrap().to_text(),
             r#"{"team":"a","n":[1,2]}"#
         );
-        #[derive(Deserialize)]
+        #[derive(serde::Deserialize)]
         struct Cfg {
             team: String,
         }

@@ -6,12 +6,9 @@
 //! whitespace, forbidden names silently dropped (checked against Chromium 156), invalid names or
 //! values refused.
 
-use serde::{
-    de::{self, MapAccess, SeqAccess, Visitor},
-    ser::SerializeMap,
-    Deserialize, Deserializer, Serialize, Serializer,
-};
-use std::fmt;
+use serde::{ser::SerializeMap, Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::json::{FromJson, Json, JsonError};
 
 /// Name/value pairs in order. Serialises as a JSON object; deserialises from one whose values
 /// are strings or arrays (joined with `,`, as both `invokeRemote` and `String(array)` do).
@@ -66,83 +63,88 @@ impl Serialize for Headers {
 
 impl<'de> Deserialize<'de> for Headers {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Headers;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a header object")
-            }
-            fn visit_unit<E>(self) -> Result<Headers, E> {
-                Ok(Headers::new())
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Headers, A::Error> {
-                let mut out = Vec::new();
-                while let Some((name, HeaderValue(value))) =
-                    map.next_entry::<String, HeaderValue>()?
-                {
-                    out.push((name, value));
-                }
-                Ok(Headers(out))
-            }
-        }
-        d.deserialize_any(V)
+        Json::deserialize(d)?
+            .decode()
+            .map_err(serde::de::Error::custom)
     }
 }
 
-/// A header value as JavaScript would stringify it: a string, or an array joined with `,`.
-struct HeaderValue(String);
-
-impl<'de> Deserialize<'de> for HeaderValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = HeaderValue;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a header value")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<HeaderValue, E> {
-                Ok(HeaderValue(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<HeaderValue, E> {
-                Ok(HeaderValue(v))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<HeaderValue, E> {
-                Ok(HeaderValue(if v { "true" } else { "false" }.to_owned()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<HeaderValue, E> {
-                Ok(HeaderValue(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<HeaderValue, E> {
-                Ok(HeaderValue(v.to_string()))
-            }
-            // Whole numbers print like JavaScript's `String(n)`; other floats are refused
-            // rather than linking float formatting into the bundle for a value no host sends.
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<HeaderValue, E> {
-                if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
-                    Ok(HeaderValue((v as i64).to_string()))
-                } else {
-                    Err(E::custom("a fractional header value"))
-                }
-            }
-            // `[null].join(',')` is `""`.
-            fn visit_unit<E: de::Error>(self) -> Result<HeaderValue, E> {
-                Ok(HeaderValue(String::new()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HeaderValue, A::Error> {
-                let mut out = String::new();
-                let mut first = true;
-                while let Some(HeaderValue(v)) = seq.next_element::<HeaderValue>()? {
-                    if !first {
-                        out.push(',');
-                    }
-                    first = false;
-                    out.push_str(&v);
-                }
-                Ok(HeaderValue(out))
-            }
+impl FromJson for Headers {
+    fn from_json(v: Json) -> Result<Self, JsonError> {
+        match v {
+            Json::Null => Ok(Headers::new()),
+            Json::Object(members) => members
+                .into_iter()
+                .map(|(name, value)| Ok((name, header_value(value)?)))
+                .collect::<Result<_, _>>()
+                .map(Headers),
+            _ => Err(JsonError::at("headers")),
         }
-        d.deserialize_any(V)
     }
+}
+
+/// A header value as JavaScript would stringify it: a string, or an array joined with `,`
+/// (`[null].join(',')` is `""`).
+fn header_value(v: Json) -> Result<String, JsonError> {
+    Ok(match v {
+        Json::String(s) => s,
+        Json::Bool(b) => if b { "true" } else { "false" }.to_owned(),
+        Json::Null => String::new(),
+        Json::Number(n) => whole_number(&n).ok_or(JsonError::at("a fractional header value"))?,
+        Json::Array(items) => {
+            let mut out = String::new();
+            for (i, item) in items.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&header_value(item)?);
+            }
+            out
+        }
+        Json::Object(_) => return Err(JsonError::at("a header value")),
+    })
+}
+
+/// A whole number (below 2^53 in magnitude) as JavaScript's `String(n)` prints it; `None` for
+/// anything else, rather than linking float parsing and formatting into the bundle for a value
+/// no host sends. Works on the JSON text: `-0` is `0`, `2.0` and `2e0` are `2`.
+fn whole_number(text: &str) -> Option<String> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], unsigned[i + 1..].parse::<i32>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // digits × 10^shift
+    let mut digits = String::from(int.trim_start_matches('0'));
+    digits.push_str(frac);
+    let mut shift = exponent.checked_sub(i32::try_from(frac.len()).ok()?)?;
+    while shift < 0 && digits.ends_with('0') {
+        digits.pop();
+        shift += 1;
+    }
+    let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return Some("0".into());
+    }
+    if shift < 0 || digits.len() as i64 + i64::from(shift) > 16 {
+        return None;
+    }
+    let mut n: u64 = digits.parse().ok()?;
+    for _ in 0..shift {
+        n *= 10;
+    }
+    (n < 1 << 53).then(|| {
+        let n = n.to_string();
+        if negative {
+            "-".to_owned() + &n
+        } else {
+            n
+        }
+    })
 }
 
 /// Which `Headers` guard applies: what a `Request` or a `Response` silently drops.
@@ -383,6 +385,30 @@ mod tests {
     }
 
     #[test]
+    fn whole_numbers_print_like_javascript() {
+        for (json, js) in [
+            ("0", Some("0")),
+            ("-0", Some("0")),
+            ("-0.0", Some("0")),
+            ("42", Some("42")),
+            ("-42", Some("-42")),
+            ("2.0", Some("2")),
+            ("2.50e1", Some("25")),
+            ("1e3", Some("1000")),
+            ("1200e-2", Some("12")),
+            ("0.000e5", Some("0")),
+            ("9007199254740991", Some("9007199254740991")),
+            ("9007199254740992", None),
+            ("1e16", None),
+            ("1.5", None),
+            ("1e-1", None),
+            ("123456789012345678901234567890", None),
+        ] {
+            assert_eq!(whole_number(json).as_deref(), js, "{json}");
+        }
+    }
+
+    #[test]
     fn header_objects_decode_with_arrays_joined() {
         let h: Headers =
             serde_json::from_str(r#"{"A":["x","y"],"b":"z","n":5,"e":[],"f":2.0}"#).unwrap();
@@ -391,6 +417,12 @@ mod tests {
             owned(&[("A", "x,y"), ("b", "z"), ("n", "5"), ("e", ""), ("f", "2")])
         );
         let h: Headers = serde_json::from_str(r#"{"Content-Type":"a"}"#).unwrap();
+        assert_eq!(
+            crate::json::from_text::<Headers>("null").unwrap(),
+            Headers::new()
+        );
+        assert!(serde_json::from_str::<Headers>(r#"{"a":{"b":1}}"#).is_err());
+        assert!(serde_json::from_str::<Headers>(r#"{"a":1.5}"#).is_err());
         assert_eq!(h.get("content-type"), Some("a"));
         assert_eq!(
             serde_json::to_string(&h).unwrap(),

@@ -6,7 +6,10 @@
 //! both against the same recording bridge and compares them.
 //!
 //! Layout: the protocol (payloads, header normalisation, answer decoding, error mapping, locale
-//! normalisation) is plain Rust, tested natively. Only [`GlobalBridge`], the lookup of
+//! normalisation) is plain Rust, tested natively. It reads and writes JSON with
+//! [`crate::json`], not serde_json, to keep the bundle small; the generic, serde-typed entry
+//! points ([`Bridge::invoke_remote`], [`RemoteRequest::json`], `…::json::<T>()`) convert at the
+//! edge, so code that does not call them links no serde_json. Only [`GlobalBridge`], the lookup of
 //! `callBridge` and the Promise plumbing, needs wasm (feature `bridge`). Everything else is
 //! generic over [`BridgeTransport`], so tests can script the host.
 //!
@@ -32,9 +35,11 @@ mod view;
 
 use std::future::Future;
 
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use serde_json::value::RawValue;
+use crate::json::ToJson;
 
+use serde::{de::DeserializeOwned, Serialize};
+
+pub use crate::json::Json;
 pub use client::{decode_answer, ApiError, Call, RemoteClient};
 pub use context::{
     ensure_locale, Context, Entity, Extension, Theme, ISSUE_PANEL, MACRO, SUPPORTED_LOCALES,
@@ -57,40 +62,6 @@ pub trait BridgeTransport {
         command: &str,
         payload: Option<&str>,
     ) -> impl Future<Output = Result<String, BridgeError>>;
-}
-
-/// JSON text kept as it came, decoded on demand.
-#[derive(Debug, Clone)]
-pub struct RawJson(Box<RawValue>);
-
-impl RawJson {
-    pub fn get(&self) -> &str {
-        self.0.get()
-    }
-
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(self.0.get())
-    }
-}
-
-impl PartialEq for RawJson {
-    fn eq(&self, other: &Self) -> bool {
-        self.get() == other.get()
-    }
-}
-
-impl Eq for RawJson {}
-
-impl Serialize for RawJson {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for RawJson {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Box::<RawValue>::deserialize(d).map(RawJson)
-    }
 }
 
 /// The Forge bridge API over a transport. Cheap to clone when the transport is.
@@ -124,21 +95,33 @@ impl<T: BridgeTransport> Bridge<T> {
         self.transport.call(command, payload).await
     }
 
-    /// `invokeRemote(req)`, with the body decoded as `R`. A non-2xx answer with a JSON body
-    /// resolves too: check `status`.
+    /// `invokeRemote(req)`, with serde types: the body serialised, the answer's body decoded as
+    /// `R`. A non-2xx answer with a JSON body resolves too: check `status`.
     pub async fn invoke_remote<B: Serialize, R: DeserializeOwned>(
         &self,
         req: &InvokeRequest<'_, B>,
     ) -> Result<InvokeResponse<R>, BridgeError> {
-        remote::type_invoke_response(self.invoke_remote_raw(req).await?)
+        let body = match req.body {
+            Some(b) => {
+                Some(Json::from_serde(b).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?)
+            }
+            None => None,
+        };
+        let req = InvokeRequest {
+            path: req.path,
+            method: req.method,
+            headers: req.headers,
+            body: body.as_ref(),
+        };
+        remote::type_invoke_response(self.invoke_remote_raw(&req).await?)
     }
 
-    /// `invokeRemote(req)`, with the body left as JSON text.
-    pub async fn invoke_remote_raw<B: Serialize>(
+    /// `invokeRemote(req)`, with the body left as [`Json`].
+    pub async fn invoke_remote_raw<B: ToJson>(
         &self,
         req: &InvokeRequest<'_, B>,
-    ) -> Result<InvokeResponse<RawJson>, BridgeError> {
-        let payload = remote::invoke_payload(req)?;
+    ) -> Result<InvokeResponse<Json>, BridgeError> {
+        let payload = remote::invoke_payload(req);
         let reply = match self.transport.call(remote::INVOKE, Some(&payload)).await {
             Ok(reply) => reply,
             Err(BridgeError::Rejected(message)) => {

@@ -2,17 +2,16 @@
 //! following `@forge/bridge@7.2.0` `out/invoke-endpoint/invoke-endpoint.js` and
 //! `out/fetch/fetch.js`.
 
-use serde::{
-    de::DeserializeOwned, ser::SerializeMap, Deserialize, Deserializer, Serialize, Serializer,
-};
-use serde_json::value::RawValue;
+use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
     error::BridgeError,
     headers::{default_content_type, normalise, Guard, Headers},
-    RawJson,
 };
-use crate::routes::Method;
+use crate::{
+    json::{Json, JsonError, Members, ObjectWriter, ToJson},
+    routes::Method,
+};
 
 pub(crate) const INVOKE: &str = "invoke";
 pub(crate) const FETCH_REMOTE: &str = "fetchRemote";
@@ -59,46 +58,52 @@ impl<'a, B> InvokeRequest<'a, B> {
     }
 }
 
+/// Name/value pairs as one JSON object: `{"name":"value",…}`.
+struct PairsAsObject<'a>(&'a [(String, String)]);
+
+impl ToJson for PairsAsObject<'_> {
+    fn write_json(&self, out: &mut String) {
+        let mut map = ObjectWriter::new(out);
+        for (n, v) in self.0 {
+            map.member(n, v);
+        }
+        map.end()
+    }
+}
+
+/// Name/value pairs as a JSON array of pairs: `[["name","value"],…]`.
+struct PairsAsArrays<'a>(&'a [(String, String)]);
+
+impl ToJson for PairsAsArrays<'_> {
+    fn write_json(&self, out: &mut String) {
+        out.push('[');
+        for (i, (n, v)) in self.0.iter().enumerate() {
+            out.push_str(if i == 0 { "[" } else { ",[" });
+            n.write_json(out);
+            out.push(',');
+            v.write_json(out);
+            out.push(']');
+        }
+        out.push(']');
+    }
+}
+
 /// The `callBridge('invoke', …)` payload: the input spread, plus `invokeType`. Absent keys stay
 /// absent, as with JavaScript's spread.
-#[derive(Serialize)]
-struct InvokePayload<'a, B> {
-    path: &'a str,
-    method: Method,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "pairs_as_object"
-    )]
-    headers: Option<&'a [(String, String)]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<&'a B>,
-    #[serde(rename = "invokeType")]
-    invoke_type: &'static str,
-}
-
-fn pairs_as_object<S: Serializer>(
-    pairs: &Option<&[(String, String)]>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    let pairs = pairs.unwrap_or_default();
-    let mut map = s.serialize_map(Some(pairs.len()))?;
-    for (n, v) in pairs {
-        map.serialize_entry(n, v)?;
+pub(crate) fn invoke_payload<B: ToJson>(req: &InvokeRequest<'_, B>) -> String {
+    let mut out = String::new();
+    let mut payload = ObjectWriter::new(&mut out);
+    payload
+        .member("path", req.path)
+        .member("method", &req.method);
+    if let Some(headers) = req.headers {
+        payload.member("headers", &PairsAsObject(headers));
     }
-    map.end()
-}
-
-pub(crate) fn invoke_payload<B: Serialize>(
-    req: &InvokeRequest<'_, B>,
-) -> Result<String, BridgeError> {
-    let payload = InvokePayload {
-        path: req.path,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        invoke_type: "ui-remote-fetch",
-    };
-    serde_json::to_string(&payload).map_err(|e| BridgeError::InvalidRequest(e.to_string()))
+    payload
+        .member_if("body", &req.body)
+        .member("invokeType", "ui-remote-fetch")
+        .end();
+    out
 }
 
 /// What `invokeRemote` resolves with.
@@ -113,41 +118,14 @@ pub struct InvokeResponse<T> {
     pub body: Option<T>,
 }
 
-impl InvokeResponse<RawJson> {
-    /// Decodes the body (JSON `null` when there is none) as `T`.
+impl InvokeResponse<Json> {
+    /// Decodes the body (JSON `null` when there is none) as `T`, with serde.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(self.body.as_ref().map_or("null", |b| b.get()))
+        self.body.as_ref().unwrap_or(&Json::Null).to_serde()
     }
 }
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(default)]
-    success: Option<bool>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    payload: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    error: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct InvokeReply<'a> {
-    #[serde(default)]
-    status: Option<u16>,
-    #[serde(default)]
-    headers: Headers,
-    #[serde(borrow, default, deserialize_with = "present")]
-    body: Option<&'a RawValue>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-/// A present key, `null` included, is `Some`; only a missing key is `None`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
-}
-
-fn decode_err(e: serde_json::Error) -> BridgeError {
+fn decode_err(e: JsonError) -> BridgeError {
     BridgeError::Decode(e.to_string())
 }
 
@@ -157,41 +135,58 @@ fn decode_err(e: serde_json::Error) -> BridgeError {
 /// One deliberate difference: when the chosen object has no `status` (a `{success: false,
 /// error: {message}}` answer), `@forge/bridge` resolves with that object and the caller finds
 /// no `status`; here it is the error it describes, classified like a rejection.
-pub(crate) fn decode_invoke_reply(reply: &str) -> Result<InvokeResponse<RawJson>, BridgeError> {
-    let env: Option<Envelope> = serde_json::from_str(reply).map_err(decode_err)?;
-    let (success, payload, error) = match env {
-        Some(e) => (e.success.unwrap_or(false), e.payload, e.error),
-        None => (false, None, None),
+pub(crate) fn decode_invoke_reply(reply: &str) -> Result<InvokeResponse<Json>, BridgeError> {
+    let chosen = match Json::parse(reply).map_err(decode_err)? {
+        Json::Null => None,
+        envelope => {
+            let mut m = Members::of(envelope).map_err(decode_err)?;
+            let success: Option<bool> = m.take("success").map_err(decode_err)?;
+            m.take_present(if success == Some(true) {
+                "payload"
+            } else {
+                "error"
+            })
+        }
     };
-    let chosen = if success { payload } else { error };
-    let reply: Option<InvokeReply> = match chosen {
-        Some(raw) => serde_json::from_str(raw.get()).map_err(decode_err)?,
-        None => None,
+    let reply = match chosen {
+        None | Some(Json::Null) => {
+            return Err(BridgeError::Decode(
+                "invoke answered without payload or error".into(),
+            ))
+        }
+        Some(reply) => reply,
     };
-    let Some(reply) = reply else {
-        return Err(BridgeError::Decode(
-            "invoke answered without payload or error".into(),
-        ));
-    };
-    match reply.status {
+    let (status, headers, body, message) = (|| {
+        let mut m = Members::of(reply)?;
+        let status: Option<u16> = m.take("status")?;
+        let headers: Headers = m.take_or_default("headers")?;
+        let body = m.take_present("body");
+        let message: Option<String> = m.take("message")?;
+        Ok((status, headers, body, message))
+    })()
+    .map_err(decode_err)?;
+    match status {
         Some(status) => Ok(InvokeResponse {
             status,
-            headers: reply.headers,
-            body: reply.body.map(|b| RawJson(b.to_owned())),
+            headers,
+            body,
         }),
-        None => match reply.message {
+        None => match message {
             Some(message) => Err(BridgeError::from_invoke_rejection(message)),
             None => Err(BridgeError::Decode("invoke answered without status".into())),
         },
     }
 }
 
-/// Types the body of an `invokeRemote` answer.
+/// Types the body of an `invokeRemote` answer, with serde.
 pub(crate) fn type_invoke_response<T: DeserializeOwned>(
-    raw: InvokeResponse<RawJson>,
+    raw: InvokeResponse<Json>,
 ) -> Result<InvokeResponse<T>, BridgeError> {
     let body = match raw.body {
-        Some(b) => Some(serde_json::from_str(b.get()).map_err(decode_err)?),
+        Some(b) => Some(
+            b.to_serde()
+                .map_err(|e| BridgeError::Decode(e.to_string()))?,
+        ),
         None => None,
     };
     Ok(InvokeResponse {
@@ -232,29 +227,22 @@ impl RemoteRequest {
         self
     }
 
-    /// A JSON body with `content-type: application/json`.
+    /// A JSON body (serialised with serde) with `content-type: application/json`.
     pub fn json<B: Serialize + ?Sized>(self, body: &B) -> Result<Self, BridgeError> {
         let text =
             serde_json::to_string(body).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
-        Ok(self.header("content-type", "application/json").body(text))
+        Ok(self.json_text(text))
     }
-}
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct FetchPayload<'a> {
-    remote_key: &'a str,
-    fetch_request_init: FetchInit<'a>,
-    is_multipart_form_data: bool,
-}
+    /// A JSON body (written with [`ToJson`]) with `content-type: application/json`.
+    pub fn json_body<B: ToJson + ?Sized>(self, body: &B) -> Self {
+        let text = body.to_json_text();
+        self.json_text(text)
+    }
 
-#[derive(Serialize)]
-struct FetchInit<'a> {
-    path: &'a str,
-    method: Method,
-    /// `null` on GET, the text otherwise (`""` without a body).
-    body: Option<&'a str>,
-    headers: &'a [(String, String)],
+    fn json_text(self, text: String) -> Self {
+        self.header("content-type", "application/json").body(text)
+    }
 }
 
 /// The `callBridge('fetchRemote', …)` payload: `{remoteKey, fetchRequestInit: {...init, body,
@@ -278,21 +266,24 @@ pub(crate) fn fetch_remote_payload(
     if req.body.is_some() {
         default_content_type(&mut headers);
     }
+    // `null` on GET, the text otherwise (`""` without a body).
     let body = match req.method {
         Method::Get => None,
         _ => Some(req.body.as_deref().unwrap_or("")),
     };
-    let payload = FetchPayload {
-        remote_key,
-        fetch_request_init: FetchInit {
-            path: &req.path,
-            method: req.method,
-            body,
-            headers: &headers,
-        },
-        is_multipart_form_data: false,
-    };
-    serde_json::to_string(&payload).map_err(|e| BridgeError::InvalidRequest(e.to_string()))
+    let mut out = String::new();
+    let mut payload = ObjectWriter::new(&mut out);
+    payload.member("remoteKey", remote_key);
+    {
+        let mut init = ObjectWriter::new(payload.key("fetchRequestInit"));
+        init.member("path", &req.path)
+            .member("method", &req.method)
+            .member("body", &body)
+            .member("headers", &PairsAsArrays(&headers))
+            .end();
+    }
+    payload.member("isMultipartFormData", &false).end();
+    Ok(out)
 }
 
 /// What `requestRemote` resolves with, read the way a `Response` exposes it.
@@ -315,7 +306,7 @@ impl RemoteResponse {
         (200..300).contains(&self.status)
     }
 
-    /// Decodes the body (JSON `null` when empty) as `T`.
+    /// Decodes the body (JSON `null` when empty) as `T`, with serde.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_str(if self.body.is_empty() {
             "null"
@@ -325,40 +316,36 @@ impl RemoteResponse {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FetchReply {
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    headers: Headers,
-    #[serde(default)]
-    status: Option<u16>,
-    #[serde(default)]
-    status_text: Option<String>,
-    #[serde(default)]
-    is_attachment: Option<bool>,
-}
-
 /// Decodes the host's answer to `fetchRemote` the way `new Response(body || null, {headers,
 /// status, statusText})` reads it.
 pub(crate) fn decode_fetch_reply(reply: &str) -> Result<RemoteResponse, BridgeError> {
-    let r: FetchReply = serde_json::from_str(reply).map_err(decode_err)?;
-    let status = r.status.unwrap_or(200);
+    let (body, headers, status, status_text, is_attachment) = (|| {
+        let mut r = Members::of(Json::parse(reply)?)?;
+        let body: Option<String> = r.take("body")?;
+        let headers: Headers = r.take_or_default("headers")?;
+        let status: Option<u16> = r.take("status")?;
+        let status_text: Option<String> = r.take("statusText")?;
+        let is_attachment: Option<bool> = r.take("isAttachment")?;
+        Ok((body, headers, status, status_text, is_attachment))
+    })()
+    .map_err(decode_err)?;
+    let status = status.unwrap_or(200);
     if !(200..=599).contains(&status) {
-        return Err(BridgeError::Decode(format!(
-            "Failed to construct 'Response': The status provided ({status}) is outside the range [200, 599]."
-        )));
+        return Err(BridgeError::Decode(
+            "Failed to construct 'Response': The status provided (".to_owned()
+                + &status.to_string()
+                + ") is outside the range [200, 599].",
+        ));
     }
-    let body = r.body.unwrap_or_default();
+    let body = body.unwrap_or_default();
     if !body.is_empty() && matches!(status, 101 | 103 | 204 | 205 | 304) {
         return Err(BridgeError::Decode(
             "Failed to construct 'Response': Response with null body status cannot have body"
                 .into(),
         ));
     }
-    let is_attachment = r.is_attachment.unwrap_or(false);
-    let mut headers = normalise(r.headers.iter(), Guard::Response).map_err(BridgeError::Decode)?;
+    let is_attachment = is_attachment.unwrap_or(false);
+    let mut headers = normalise(headers.iter(), Guard::Response).map_err(BridgeError::Decode)?;
     // A string body gets a default content type; an attachment becomes a Blob typed by the
     // `content-type` header, which adds nothing new.
     if !body.is_empty() && !is_attachment {
@@ -366,7 +353,7 @@ pub(crate) fn decode_fetch_reply(reply: &str) -> Result<RemoteResponse, BridgeEr
     }
     Ok(RemoteResponse {
         status,
-        status_text: r.status_text.unwrap_or_default(),
+        status_text: status_text.unwrap_or_default(),
         headers: headers.into(),
         body,
         is_attachment,
@@ -384,19 +371,19 @@ mod tests {
 
     #[test]
     fn invoke_payload_spreads_the_input_and_adds_the_invoke_type() {
-        let p = invoke_payload(&InvokeRequest::new(Method::Get, "/whoami")).unwrap();
+        let p = invoke_payload(&InvokeRequest::new(Method::Get, "/whoami"));
         assert_eq!(
             parse(&p),
             json!({"path": "/whoami", "method": "GET", "invokeType": "ui-remote-fetch"})
         );
 
         let headers = vec![("x-trace".to_owned(), "1".to_owned())];
-        let body = json!({"title": "t"});
+        let body = Json::from_serde(&json!({"title": "t"})).unwrap();
         let req = InvokeRequest::new(Method::Post, "/tasks")
             .with_body(&body)
             .with_headers(&headers);
         assert_eq!(
-            parse(&invoke_payload(&req).unwrap()),
+            parse(&invoke_payload(&req)),
             json!({"path": "/tasks", "method": "POST", "headers": {"x-trace": "1"}, "body": {"title": "t"}, "invokeType": "ui-remote-fetch"})
         );
     }
@@ -425,10 +412,7 @@ mod tests {
             r#"{"success":true,"payload":{"status":200,"headers":{},"body":null}}"#,
         )
         .unwrap();
-        assert_eq!(
-            null.body.map(|b| b.get().to_owned()).as_deref(),
-            Some("null")
-        );
+        assert_eq!(null.body.map(|b| b.to_text()).as_deref(), Some("null"));
     }
 
     #[test]
@@ -451,7 +435,7 @@ mod tests {
             r#"{"success":true,"payload":{"status":200,"headers":{},"body":{"a":1}}}"#,
         )
         .unwrap();
-        #[derive(Debug, Deserialize)]
+        #[derive(Debug, serde::Deserialize)]
         #[allow(dead_code)]
         struct B {
             b: u8,
