@@ -4,10 +4,19 @@
 //! Reads go through `requestRemote` (no Forge proxy hop); writes through `invokeRemote`, which
 //! forwards the OAuth tokens the remote needs to update Jira. The list is updated from each
 //! write's answer rather than refetched.
+//!
+//! Written for a small bundle: every distinct view type and reactive closure is compiled into
+//! the wasm separately, so messages share one shape ([`note`]), conditional parts are plain
+//! closures over signals rather than `<Show>`, and there are few components.
 
-use leptos::{either::EitherOf3, ev, prelude::*, task::spawn_local};
+use leptos::{
+    either::{Either, EitherOf3},
+    ev,
+    prelude::*,
+    task::spawn_local,
+};
 
-use super::{describe, Client};
+use super::{describe, note, Client};
 use crate::{
     routes::{CreateTask, DeleteTask, ListTasks, UpdateTask},
     tasks::{NewTask, Progress, Scope, Task, TaskChange, TaskPatch, Title},
@@ -78,7 +87,7 @@ impl Board {
 }
 
 #[component]
-pub fn TaskBoard(label: String) -> impl IntoView {
+pub fn TaskBoard(label: &'static str) -> impl IntoView {
     let board = Board {
         client: StoredValue::new(expect_context::<Client>()),
         tasks: RwSignal::new(Vec::new()),
@@ -87,7 +96,8 @@ pub fn TaskBoard(label: String) -> impl IntoView {
         notice: RwSignal::new(None),
     };
     let load = RwSignal::new(Load::Loading);
-    let scope_name = RwSignal::new(String::new());
+    // The macro's team, once the remote has said which one.
+    let team = RwSignal::new(None::<String>);
 
     let fetch = move || {
         load.set(Load::Loading);
@@ -95,8 +105,8 @@ pub fn TaskBoard(label: String) -> impl IntoView {
             let client = board.client.get_value();
             match client.call(&ListTasks { team: None }).await {
                 Ok(list) => {
-                    if let Scope::Team { team } = list.scope {
-                        scope_name.set(team);
+                    if let Scope::Team { team: name } = list.scope {
+                        team.set(Some(name));
                     }
                     board.tasks.set(list.tasks);
                     board.progress.set(list.progress);
@@ -108,67 +118,7 @@ pub fn TaskBoard(label: String) -> impl IntoView {
     };
     fetch();
 
-    let list_label = label.clone();
-    view! {
-        <section class="tt-board" aria-label=label>
-            <Show when=move || !scope_name.get().is_empty()>
-                <p class="tt-subtle" data-testid="team-name">"Team: " {move || scope_name.get()}</p>
-            </Show>
-            <ProgressBar progress=board.progress />
-            <AddTask board=board />
-            <Show when=move || board.error.get().is_some()>
-                <p class="tt-error" role="alert" data-testid="task-error">
-                    {move || board.error.get()}
-                </p>
-            </Show>
-            <Show when=move || board.notice.get().is_some()>
-                <p class="tt-notice" role="status" data-testid="task-notice">
-                    {move || board.notice.get()}
-                </p>
-            </Show>
-            {move || match load.get() {
-                Load::Loading => EitherOf3::A(view! { <p class="tt-subtle" role="status">"Loading tasks…"</p> }),
-                Load::Failed(message) => {
-                    EitherOf3::B(view! {
-                        <div class="tt-error" role="alert" data-testid="load-error">
-                            <p>"Could not load the tasks: " {message}</p>
-                            <button class="tt-button" on:click=move |_| fetch()>"Try again"</button>
-                        </div>
-                    })
-                }
-                Load::Ready => EitherOf3::C(view! { <TaskList board=board label=list_label.clone() /> }),
-            }}
-        </section>
-    }
-}
-
-#[component]
-fn ProgressBar(progress: RwSignal<Progress>) -> impl IntoView {
-    let percent = move || {
-        let p = progress.get();
-        (p.done * 100).checked_div(p.total).unwrap_or(0)
-    };
-    view! {
-        <div class="tt-progress">
-            <div
-                class="tt-progress-track"
-                role="progressbar"
-                aria-label="Tasks done"
-                aria-valuemin="0"
-                aria-valuemax=move || progress.get().total
-                aria-valuenow=move || progress.get().done
-            >
-                <div class="tt-progress-fill" style:width=move || format!("{}%", percent())></div>
-            </div>
-            <span class="tt-subtle" data-testid="progress-text">
-                {move || progress.get().done} " of " {move || progress.get().total} " done"
-            </span>
-        </div>
-    }
-}
-
-#[component]
-fn AddTask(board: Board) -> impl IntoView {
+    // The new-task form.
     let draft = RwSignal::new(String::new());
     let invalid = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -198,56 +148,105 @@ fn AddTask(board: Board) -> impl IntoView {
             busy.set(false);
         });
     };
+
+    let progress = board.progress;
+    let empty = Memo::new(move |_| board.tasks.with(Vec::is_empty));
+
     view! {
-        <div class="tt-add">
-            <input
-                class="tt-input"
-                type="text"
-                placeholder="Add a task and press Enter"
-                aria-label="New task"
-                maxlength="500"
-                aria-invalid=move || invalid.get().is_some().to_string()
-                prop:value=move || draft.get()
-                on:input=move |ev| draft.set(event_target_value(&ev))
-                on:keydown=move |ev: ev::KeyboardEvent| {
-                    if ev.key() == "Enter" {
-                        ev.prevent_default();
-                        submit();
+        <section class="tt-board" aria-label=label>
+            {move || {
+                team.get().map(|name| note("tt-subtle", None, Some("team-name"), "Team: ".to_owned() + &name))
+            }}
+            <div class="tt-progress">
+                <div
+                    class="tt-progress-track"
+                    role="progressbar"
+                    aria-label="Tasks done"
+                    aria-valuemin="0"
+                    aria-valuemax=move || progress.get().total
+                    aria-valuenow=move || progress.get().done
+                >
+                    <div
+                        class="tt-progress-fill"
+                        style:width=move || {
+                            let p = progress.get();
+                            (p.done * 100).checked_div(p.total).unwrap_or(0).to_string() + "%"
+                        }
+                    ></div>
+                </div>
+                <span class="tt-subtle" data-testid="progress-text">
+                    {move || {
+                        let p = progress.get();
+                        p.done.to_string() + " of " + &p.total.to_string() + " done"
+                    }}
+                </span>
+            </div>
+            <div class="tt-add">
+                <input
+                    class="tt-input"
+                    type="text"
+                    placeholder="Add a task and press Enter"
+                    aria-label="New task"
+                    maxlength="500"
+                    aria-invalid=move || if invalid.with(Option::is_some) { "true" } else { "false" }
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=move |ev: ev::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            submit();
+                        }
                     }
-                }
-            />
-            <button class="tt-button tt-primary" disabled=move || busy.get() on:click=move |_| submit()>
-                "Add"
-            </button>
-        </div>
-        <Show when=move || invalid.get().is_some()>
-            <p class="tt-error" role="alert">{move || invalid.get()}</p>
-        </Show>
-    }
-}
-
-#[component]
-fn TaskList(board: Board, label: String) -> impl IntoView {
-    view! {
-        <Show
-            when=move || !board.tasks.with(Vec::is_empty)
-            fallback=|| view! { <p class="tt-subtle tt-empty" data-testid="empty">"No tasks yet. Add the first one above."</p> }
-        >
-            <ul class="tt-list" aria-label=label.clone()>
-                // Keyed by id only: a toggled or renamed row updates in place, so keyboard focus
-                // stays where it was.
-                <For
-                    each=move || board.tasks.get()
-                    key=|t| t.id.clone()
-                    children=move |task| view! { <TaskRow board=board id=task.id /> }
                 />
-            </ul>
-        </Show>
+                <button class="tt-button tt-primary" disabled=move || busy.get() on:click=move |_| submit()>
+                    "Add"
+                </button>
+            </div>
+            {move || invalid.get().map(|e| note("tt-error", Some("alert"), None, e))}
+            {move || board.error.get().map(|e| note("tt-error", Some("alert"), Some("task-error"), e))}
+            {move || board.notice.get().map(|n| note("tt-notice", Some("status"), Some("task-notice"), n))}
+            {move || match load.get() {
+                Load::Loading => {
+                    EitherOf3::A(note("tt-subtle", Some("status"), None, "Loading tasks…".to_owned()))
+                }
+                Load::Failed(message) => {
+                    EitherOf3::B(view! {
+                        <div class="tt-error" role="alert" data-testid="load-error">
+                            <p>"Could not load the tasks: " {message}</p>
+                            <button class="tt-button" on:click=move |_| fetch()>"Try again"</button>
+                        </div>
+                    })
+                }
+                Load::Ready => {
+                    EitherOf3::C(view! {
+                        {move || {
+                            empty.get().then(|| {
+                                note(
+                                    "tt-subtle tt-empty",
+                                    None,
+                                    Some("empty"),
+                                    "No tasks yet. Add the first one above.".to_owned(),
+                                )
+                            })
+                        }}
+                        // Hidden rather than removed when empty, so the rows are never rebuilt.
+                        // Keyed by id only: a toggled or renamed row updates in place, so
+                        // keyboard focus stays where it was.
+                        <ul class="tt-list" aria-label=label hidden=move || empty.get()>
+                            <For
+                                each=move || board.tasks.get()
+                                key=|t| t.id.clone()
+                                children=move |task| task_row(board, task.id)
+                            />
+                        </ul>
+                    })
+                }
+            }}
+        </section>
     }
 }
 
-#[component]
-fn TaskRow(board: Board, id: String) -> impl IntoView {
+fn task_row(board: Board, id: String) -> impl IntoView {
     // This row's task as it changes; rows are removed before their task disappears.
     let task = {
         let id = id.clone();
@@ -278,6 +277,7 @@ fn TaskRow(board: Board, id: String) -> impl IntoView {
         }
     };
 
+    let checkbox_id = "task-".to_owned() + &id;
     let id = StoredValue::new(id);
     let save = move || match Title::parse(&draft.get_untracked()) {
         Ok(t) if t.as_str() == title() => close_editor(),
@@ -293,45 +293,49 @@ fn TaskRow(board: Board, id: String) -> impl IntoView {
         }
         Err(e) => invalid.set(Some(e.to_string())),
     };
-    let checkbox_id = move || format!("task-{}", id.get_value());
 
     view! {
         <li class="tt-task" class:tt-done=done data-testid="task">
             <input
                 type="checkbox"
-                id=checkbox_id
+                id=checkbox_id.clone()
                 prop:checked=done
                 on:change=move |_| {
                     board.update(id.get_value(), TaskPatch { title: None, done: Some(!done()) })
                 }
             />
-            <Show
-                when=move || editing.get()
-                fallback=move || view! { <label class="tt-task-title" for=checkbox_id>{title}</label> }
-            >
-                <input
-                    node_ref=input
-                    class="tt-input tt-rename"
-                    type="text"
-                    maxlength="500"
-                    aria-label=move || format!("New title for {}", title())
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
-                    on:keydown=move |ev: ev::KeyboardEvent| match ev.key().as_str() {
-                        "Enter" => {
-                            ev.prevent_default();
-                            save();
-                        }
-                        "Escape" => close_editor(),
-                        _ => {}
-                    }
-                />
-            </Show>
+            {move || {
+                if editing.get() {
+                    Either::Left(view! {
+                        <input
+                            node_ref=input
+                            class="tt-input tt-rename"
+                            type="text"
+                            maxlength="500"
+                            aria-label=move || "New title for ".to_owned() + &title()
+                            prop:value=move || draft.get()
+                            on:input=move |ev| draft.set(event_target_value(&ev))
+                            on:keydown=move |ev: ev::KeyboardEvent| match ev.key().as_str() {
+                                "Enter" => {
+                                    ev.prevent_default();
+                                    save();
+                                }
+                                "Escape" => close_editor(),
+                                _ => {}
+                            }
+                        />
+                    })
+                } else {
+                    Either::Right(view! {
+                        <label class="tt-task-title" for=checkbox_id.clone()>{title}</label>
+                    })
+                }
+            }}
             <button
                 node_ref=rename_button
                 class="tt-icon-button"
-                aria-label=move || format!("Rename {}", title())
-                aria-expanded=move || editing.get().to_string()
+                aria-label=move || "Rename ".to_owned() + &title()
+                aria-expanded=move || if editing.get() { "true" } else { "false" }
                 on:click=move |_| {
                     invalid.set(None);
                     if editing.get_untracked() {
@@ -346,14 +350,12 @@ fn TaskRow(board: Board, id: String) -> impl IntoView {
             </button>
             <button
                 class="tt-icon-button"
-                aria-label=move || format!("Delete {}", title())
+                aria-label=move || "Delete ".to_owned() + &title()
                 on:click=move |_| board.delete(id.get_value())
             >
                 "✕"
             </button>
-            <Show when=move || invalid.get().is_some()>
-                <p class="tt-error" role="alert">{move || invalid.get()}</p>
-            </Show>
+            {move || invalid.get().map(|e| note("tt-error", Some("alert"), None, e))}
         </li>
     }
 }

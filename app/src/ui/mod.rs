@@ -59,31 +59,41 @@ pub fn App() -> impl IntoView {
         <main class="tt-app" data-testid="app-root">
             <h1 class="tt-title">"Team Tasks"</h1>
             {move || {
-                // One shape for the three messages, so they share their rendering code.
-                let message = |class: &'static str, role: &'static str, text: String| {
-                    Either::Right(view! { <p class=class role=role>{text}</p> })
-                };
                 // The board, under the issue's header in an issue panel.
                 let board = |issue_key: Option<String>, label: &'static str| {
                     Either::Left(view! {
                         {issue_key.map(|key| view! { <IssueHeader issue_key=key /> })}
-                        <TaskBoard label=label.to_owned() />
+                        <TaskBoard label=label />
                     })
                 };
+                let alert = |text: String| Either::Right(note("tt-error", Some("alert"), None, text));
                 match mode.get() {
-                    Mode::Loading => message("tt-subtle", "status", "Loading…".to_owned()),
+                    Mode::Loading => {
+                        Either::Right(note("tt-subtle", Some("status"), None, "Loading…".to_owned()))
+                    }
                     Mode::IssuePanel(key) => board(Some(key), "Tasks for this issue"),
                     Mode::Macro => board(None, "Team tasks"),
                     Mode::Unsupported(kind) => {
-                        message("tt-error", "alert", "Team Tasks cannot run in a ".to_owned() + &kind + " module.")
+                        alert("Team Tasks cannot run in a ".to_owned() + &kind + " module.")
                     }
                     Mode::Unreachable(reason) => {
-                        message("tt-error", "alert", "Cannot reach the Atlassian product: ".to_owned() + &reason)
+                        alert("Cannot reach the Atlassian product: ".to_owned() + &reason)
                     }
                 }
             }}
         </main>
     }
+}
+
+/// A `<p>` message. Every message in the panel has this one shape, so they share their
+/// rendering code in the bundle.
+pub(crate) fn note(
+    class: &'static str,
+    role: Option<&'static str>,
+    testid: Option<&'static str>,
+    text: String,
+) -> impl IntoView {
+    view! { <p class=class role=role data-testid=testid>{text}</p> }
 }
 
 /// A sentence for the user about a failed call.
