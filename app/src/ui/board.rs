@@ -5,9 +5,11 @@
 //! forwards the OAuth tokens the remote needs to update Jira. The list is updated from each
 //! write's answer rather than refetched.
 //!
-//! Written for a small bundle: every distinct view type and reactive closure is compiled into
-//! the wasm separately, so messages share one shape ([`note`]), conditional parts are plain
-//! closures over signals rather than `<Show>`, and there are few components.
+//! Written for a small bundle: every distinct view type and every reactive closure is compiled
+//! into the wasm on its own, while a signal bound directly (`prop:checked=row.done`) shares the
+//! code of every other binding of its type. So state lives in a few signal types, signals are
+//! bound directly where they can be, the remaining closures come from shared helpers
+//! ([`note_slot`], [`prefixed`]), and there are few components.
 
 use leptos::{
     either::{Either, EitherOf3},
@@ -29,12 +31,24 @@ enum Load {
     Failed(String),
 }
 
+/// A task as its row shows it. The title and done state are signals, so a changed task updates
+/// its row in place (keyboard focus stays put), and the list only changes when rows come or go.
+#[derive(Clone)]
+struct Row {
+    id: String,
+    title: RwSignal<String>,
+    done: RwSignal<bool>,
+}
+
 /// Everything the rows and the form change.
 #[derive(Clone, Copy)]
 struct Board {
     client: StoredValue<Client>,
-    tasks: RwSignal<Vec<Task>>,
-    progress: RwSignal<Progress>,
+    /// Owns the rows' signals, which are created in async tasks (that have no owner).
+    owner: StoredValue<Owner>,
+    rows: RwSignal<Vec<Row>>,
+    done: RwSignal<u32>,
+    total: RwSignal<u32>,
     /// Latest write failure, announced to screen readers.
     error: RwSignal<Option<String>>,
     /// Degraded-mode notices (e.g. Jira could not be updated).
@@ -42,16 +56,37 @@ struct Board {
 }
 
 impl Board {
+    fn row(&self, task: Task) -> Row {
+        self.owner.get_value().with(|| Row {
+            id: task.id,
+            title: RwSignal::new(task.title),
+            done: RwSignal::new(task.done),
+        })
+    }
+
+    fn progress(&self, p: Progress) {
+        self.done.set(p.done);
+        self.total.set(p.total);
+    }
+
     fn apply(&self, change: TaskChange) {
-        self.progress.set(change.progress);
+        self.progress(change.progress);
         self.notice.set(change.notice);
         self.error.set(None);
-        self.tasks.update(
-            |tasks| match tasks.iter_mut().find(|t| t.id == change.task.id) {
-                Some(existing) => *existing = change.task,
-                None => tasks.push(change.task),
-            },
-        );
+        let task = change.task;
+        let row = self
+            .rows
+            .with_untracked(|rows| rows.iter().find(|r| r.id == task.id).cloned());
+        match row {
+            Some(row) => {
+                row.title.set(task.title);
+                row.done.set(task.done);
+            }
+            None => {
+                let row = self.row(task);
+                self.rows.update(|rows| rows.push(row));
+            }
+        }
     }
 
     fn update(&self, id: String, patch: TaskPatch) {
@@ -72,12 +107,11 @@ impl Board {
             match client.call(&DeleteTask { id: id.clone() }).await {
                 Ok(()) => {
                     board.error.set(None);
-                    board.tasks.update(|tasks| tasks.retain(|t| t.id != id));
-                    let tasks = board.tasks.get_untracked();
-                    let done = tasks.iter().filter(|t| t.done).count() as u32;
-                    board.progress.set(Progress {
-                        done,
-                        total: tasks.len() as u32,
+                    board.rows.update(|rows| rows.retain(|r| r.id != id));
+                    board.rows.with_untracked(|rows| {
+                        let done = rows.iter().filter(|r| r.done.get_untracked()).count();
+                        board.done.set(done as u32);
+                        board.total.set(rows.len() as u32);
                     });
                 }
                 Err(e) => board.error.set(Some(describe(&e))),
@@ -86,17 +120,34 @@ impl Board {
     }
 }
 
+/// A [`note`] while `text` holds one. One closure type for every such slot in the bundle.
+fn note_slot(
+    text: RwSignal<Option<String>>,
+    class: &'static str,
+    role: Option<&'static str>,
+    testid: Option<&'static str>,
+) -> impl IntoView {
+    move || text.get().map(|t| note(class, role, testid, t))
+}
+
+/// `prefix` and the title, e.g. `Delete Write the docs`: a row's accessible names.
+fn prefixed(prefix: &'static str, title: RwSignal<String>) -> impl Fn() -> String + Copy {
+    move || title.with(|t| prefix.to_owned() + t)
+}
+
 #[component]
 pub fn TaskBoard(label: &'static str) -> impl IntoView {
     let board = Board {
         client: StoredValue::new(expect_context::<Client>()),
-        tasks: RwSignal::new(Vec::new()),
-        progress: RwSignal::new(Progress::default()),
+        owner: StoredValue::new(Owner::current().expect("the board renders in an owner")),
+        rows: RwSignal::new(Vec::new()),
+        done: RwSignal::new(0),
+        total: RwSignal::new(0),
         error: RwSignal::new(None),
         notice: RwSignal::new(None),
     };
     let load = RwSignal::new(Load::Loading);
-    // The macro's team, once the remote has said which one.
+    // "Team: …" in the macro, once the remote has said which team.
     let team = RwSignal::new(None::<String>);
 
     let fetch = move || {
@@ -106,10 +157,12 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
             match client.call(&ListTasks { team: None }).await {
                 Ok(list) => {
                     if let Scope::Team { team: name } = list.scope {
-                        team.set(Some(name));
+                        team.set(Some("Team: ".to_owned() + &name));
                     }
-                    board.tasks.set(list.tasks);
-                    board.progress.set(list.progress);
+                    board
+                        .rows
+                        .set(list.tasks.into_iter().map(|t| board.row(t)).collect());
+                    board.progress(list.progress);
                     load.set(Load::Ready);
                 }
                 Err(e) => load.set(Load::Failed(describe(&e))),
@@ -149,36 +202,30 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
         });
     };
 
-    let progress = board.progress;
-    let empty = Memo::new(move |_| board.tasks.with(Vec::is_empty));
+    let (done, total) = (board.done, board.total);
+    let empty = Memo::new(move |_| board.rows.with(Vec::is_empty));
 
     view! {
         <section class="tt-board" aria-label=label>
-            {move || {
-                team.get().map(|name| note("tt-subtle", None, Some("team-name"), "Team: ".to_owned() + &name))
-            }}
+            {note_slot(team, "tt-subtle", None, Some("team-name"))}
             <div class="tt-progress">
                 <div
                     class="tt-progress-track"
                     role="progressbar"
                     aria-label="Tasks done"
                     aria-valuemin="0"
-                    aria-valuemax=move || progress.get().total
-                    aria-valuenow=move || progress.get().done
+                    aria-valuemax=total
+                    aria-valuenow=done
                 >
                     <div
                         class="tt-progress-fill"
                         style:width=move || {
-                            let p = progress.get();
-                            (p.done * 100).checked_div(p.total).unwrap_or(0).to_string() + "%"
+                            (done.get() * 100).checked_div(total.get()).unwrap_or(0).to_string() + "%"
                         }
                     ></div>
                 </div>
                 <span class="tt-subtle" data-testid="progress-text">
-                    {move || {
-                        let p = progress.get();
-                        p.done.to_string() + " of " + &p.total.to_string() + " done"
-                    }}
+                    {move || done.get().to_string() + " of " + &total.get().to_string() + " done"}
                 </span>
             </div>
             <div class="tt-add">
@@ -189,7 +236,7 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
                     aria-label="New task"
                     maxlength="500"
                     aria-invalid=move || if invalid.with(Option::is_some) { "true" } else { "false" }
-                    prop:value=move || draft.get()
+                    prop:value=draft
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=move |ev: ev::KeyboardEvent| {
                         if ev.key() == "Enter" {
@@ -198,13 +245,13 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
                         }
                     }
                 />
-                <button class="tt-button tt-primary" disabled=move || busy.get() on:click=move |_| submit()>
+                <button class="tt-button tt-primary" disabled=busy on:click=move |_| submit()>
                     "Add"
                 </button>
             </div>
-            {move || invalid.get().map(|e| note("tt-error", Some("alert"), None, e))}
-            {move || board.error.get().map(|e| note("tt-error", Some("alert"), Some("task-error"), e))}
-            {move || board.notice.get().map(|n| note("tt-notice", Some("status"), Some("task-notice"), n))}
+            {note_slot(invalid, "tt-error", Some("alert"), None)}
+            {note_slot(board.error, "tt-error", Some("alert"), Some("task-error"))}
+            {note_slot(board.notice, "tt-notice", Some("status"), Some("task-notice"))}
             {move || match load.get() {
                 Load::Loading => {
                     EitherOf3::A(note("tt-subtle", Some("status"), None, "Loading tasks…".to_owned()))
@@ -230,13 +277,12 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
                             })
                         }}
                         // Hidden rather than removed when empty, so the rows are never rebuilt.
-                        // Keyed by id only: a toggled or renamed row updates in place, so
-                        // keyboard focus stays where it was.
-                        <ul class="tt-list" aria-label=label hidden=move || empty.get()>
+                        // Keyed by id: rows come and go, a changed task updates its own row.
+                        <ul class="tt-list" aria-label=label hidden=empty>
                             <For
-                                each=move || board.tasks.get()
-                                key=|t| t.id.clone()
-                                children=move |task| task_row(board, task.id)
+                                each=move || board.rows.get()
+                                key=|r| r.id.clone()
+                                children=move |row| task_row(board, row)
                             />
                         </ul>
                     })
@@ -246,19 +292,8 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
     }
 }
 
-fn task_row(board: Board, id: String) -> impl IntoView {
-    // This row's task as it changes; rows are removed before their task disappears.
-    let task = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            board
-                .tasks
-                .with(|ts| ts.iter().find(|t| t.id == id).cloned())
-        })
-    };
-    let title = move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default());
-    let done = move || task.with(|t| t.as_ref().is_some_and(|t| t.done));
-
+fn task_row(board: Board, row: Row) -> impl IntoView {
+    let Row { id, title, done } = row;
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
     let invalid = RwSignal::new(None::<String>);
@@ -280,7 +315,7 @@ fn task_row(board: Board, id: String) -> impl IntoView {
     let checkbox_id = "task-".to_owned() + &id;
     let id = StoredValue::new(id);
     let save = move || match Title::parse(&draft.get_untracked()) {
-        Ok(t) if t.as_str() == title() => close_editor(),
+        Ok(t) if title.with_untracked(|title| t.as_str() == title) => close_editor(),
         Ok(t) => {
             close_editor();
             board.update(
@@ -301,7 +336,10 @@ fn task_row(board: Board, id: String) -> impl IntoView {
                 id=checkbox_id.clone()
                 prop:checked=done
                 on:change=move |_| {
-                    board.update(id.get_value(), TaskPatch { title: None, done: Some(!done()) })
+                    board.update(
+                        id.get_value(),
+                        TaskPatch { title: None, done: Some(!done.get_untracked()) },
+                    )
                 }
             />
             {move || {
@@ -312,8 +350,8 @@ fn task_row(board: Board, id: String) -> impl IntoView {
                             class="tt-input tt-rename"
                             type="text"
                             maxlength="500"
-                            aria-label=move || "New title for ".to_owned() + &title()
-                            prop:value=move || draft.get()
+                            aria-label=prefixed("New title for ", title)
+                            prop:value=draft
                             on:input=move |ev| draft.set(event_target_value(&ev))
                             on:keydown=move |ev: ev::KeyboardEvent| match ev.key().as_str() {
                                 "Enter" => {
@@ -334,14 +372,14 @@ fn task_row(board: Board, id: String) -> impl IntoView {
             <button
                 node_ref=rename_button
                 class="tt-icon-button"
-                aria-label=move || "Rename ".to_owned() + &title()
+                aria-label=prefixed("Rename ", title)
                 aria-expanded=move || if editing.get() { "true" } else { "false" }
                 on:click=move |_| {
                     invalid.set(None);
                     if editing.get_untracked() {
                         close_editor();
                     } else {
-                        draft.set(title());
+                        draft.set(title.get_untracked());
                         editing.set(true);
                     }
                 }
@@ -350,12 +388,12 @@ fn task_row(board: Board, id: String) -> impl IntoView {
             </button>
             <button
                 class="tt-icon-button"
-                aria-label=move || "Delete ".to_owned() + &title()
+                aria-label=prefixed("Delete ", title)
                 on:click=move |_| board.delete(id.get_value())
             >
                 "✕"
             </button>
-            {move || invalid.get().map(|e| note("tt-error", Some("alert"), None, e))}
+            {note_slot(invalid, "tt-error", Some("alert"), None)}
         </li>
     }
 }
