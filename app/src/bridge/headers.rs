@@ -266,16 +266,17 @@ pub(crate) fn normalise<'a>(
         if is_forbidden(guard, &name, value) {
             continue;
         }
-        match out.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, v)) => {
+        // Kept sorted by name as it is built: a handful of headers need no sort routine in
+        // the bundle.
+        let at = out.partition_point(|(n, _)| *n < name);
+        match out.get_mut(at) {
+            Some((n, v)) if *n == name => {
                 v.push_str(", ");
                 v.push_str(value);
             }
-            None => out.push((name, value.to_owned())),
+            _ => out.insert(at, (name, value.to_owned())),
         }
     }
-    // Names are unique by now, so an unstable sort gives the same order (and less code).
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 
