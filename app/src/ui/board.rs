@@ -11,12 +11,7 @@
 //! bound directly where they can be, the remaining closures come from shared helpers
 //! ([`note_slot`], [`prefixed`]), and there are few components.
 
-use leptos::{
-    either::{Either, EitherOf3},
-    ev,
-    prelude::*,
-    task::spawn_local,
-};
+use leptos::{either::EitherOf3, ev, prelude::*, task::spawn_local};
 
 use super::{describe, note, Client};
 use crate::{
@@ -301,8 +296,10 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
     let input: NodeRef<leptos::html::Input> = NodeRef::new();
     let rename_button: NodeRef<leptos::html::Button> = NodeRef::new();
     Effect::new(move |_| {
-        if let Some(el) = input.get() {
-            let _ = el.focus();
+        if editing.get() {
+            if let Some(el) = input.get_untracked() {
+                let _ = el.focus();
+            }
         }
     });
     let close_editor = move || {
@@ -342,33 +339,26 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
                     )
                 }
             />
-            {move || {
-                if editing.get() {
-                    Either::Left(view! {
-                        <input
-                            node_ref=input
-                            class="tt-input tt-rename"
-                            type="text"
-                            maxlength="500"
-                            aria-label=prefixed("New title for ", title)
-                            prop:value=draft
-                            on:input=move |ev| draft.set(event_target_value(&ev))
-                            on:keydown=move |ev: ev::KeyboardEvent| match ev.key().as_str() {
-                                "Enter" => {
-                                    ev.prevent_default();
-                                    save();
-                                }
-                                "Escape" => close_editor(),
-                                _ => {}
-                            }
-                        />
-                    })
-                } else {
-                    Either::Right(view! {
-                        <label class="tt-task-title" for=checkbox_id.clone()>{title}</label>
-                    })
+            // Both always there, one hidden: cheaper than building either on each toggle.
+            <input
+                node_ref=input
+                class="tt-input tt-rename"
+                type="text"
+                maxlength="500"
+                hidden=move || !editing.get()
+                aria-label=prefixed("New title for ", title)
+                prop:value=draft
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=move |ev: ev::KeyboardEvent| match ev.key().as_str() {
+                    "Enter" => {
+                        ev.prevent_default();
+                        save();
+                    }
+                    "Escape" => close_editor(),
+                    _ => {}
                 }
-            }}
+            />
+            <label class="tt-task-title" for=checkbox_id hidden=editing>{title}</label>
             <button
                 node_ref=rename_button
                 class="tt-icon-button"
