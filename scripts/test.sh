@@ -7,7 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
-step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
+# Each step prints how long the previous one took, so a CI log doubles as a timing report.
+step_start=$(date +%s)
+step() {
+  local now
+  now=$(date +%s)
+  [ -n "${step_name:-}" ] && printf '\033[1;34m== %s took %d s\033[0m\n' "$step_name" $((now - step_start))
+  step_name=$*
+  step_start=$now
+  printf '\n\033[1;34m== %s\033[0m\n' "$*"
+}
 start=$(date +%s)
 logs=target/test-logs
 mkdir -p "$logs"
@@ -46,6 +55,8 @@ cargo build -p server --locked
 
 step "Playwright (Debian Chromium)"
 (cd end2end && npx playwright test) 2>&1 | tee "$logs/playwright.log"
+
+step "summary"
 
 # One closing line for the whole run, summed over every runner.
 cargo_passed=$(grep -hoE '^test result: ok\. [0-9]+ passed' "$logs"/cargo-*.log | awk '{s += $4} END {print s + 0}')
