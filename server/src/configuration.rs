@@ -38,6 +38,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Database URL: `sqlite://…` (default) or `postgres://…`.
     pub database_url: String,
+    /// Pool size (`DATABASE_MAX_CONNECTIONS`); `None` for the backend's default.
+    pub database_max_connections: Option<u32>,
     /// The resource directory (`LEPTOS_SITE_ROOT`), served by development builds only.
     pub site_root: PathBuf,
     /// Per-request deadline, kept below Forge's 25 s limit so the remote answers first.
@@ -95,6 +97,18 @@ impl Settings {
             "FORGE_FIT_CACHE_ENTRIES",
             &crate::fit::DEFAULT_CACHE_ENTRIES.to_string(),
         )?;
+        let database_max_connections = match get("DATABASE_MAX_CONNECTIONS") {
+            None => None,
+            Some(_) => match parse::<u32>(&get, "DATABASE_MAX_CONNECTIONS", "")? {
+                0 => {
+                    return Err(ConfigError::Invalid {
+                        name: "DATABASE_MAX_CONNECTIONS",
+                        reason: "must be at least 1".into(),
+                    })
+                }
+                n => Some(n),
+            },
+        };
         let jwks_url = get("FORGE_JWKS_URL").unwrap_or_else(|| DEFAULT_JWKS_URL.into());
         validate_jwks_url(&jwks_url)?;
         let request_timeout = Duration::from_millis(parse(&get, "REQUEST_TIMEOUT_MS", "20000")?);
@@ -126,6 +140,7 @@ impl Settings {
             cors_origins,
             database_url: get("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/team-tasks.db".into()),
+            database_max_connections,
             site_root: get("LEPTOS_SITE_ROOT")
                 .unwrap_or_else(|| "target/site".into())
                 .into(),
@@ -318,6 +333,27 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_pool_size_defaults_per_backend_and_must_be_positive() {
+        let s = settings(&[("FORGE_APP_ID", APP)]).unwrap();
+        assert_eq!(s.database_max_connections, None);
+        let s = settings(&[("FORGE_APP_ID", APP), ("DATABASE_MAX_CONNECTIONS", "2")]).unwrap();
+        assert_eq!(s.database_max_connections, Some(2));
+        for bad in ["0", "-1", "many"] {
+            let err = settings(&[("FORGE_APP_ID", APP), ("DATABASE_MAX_CONNECTIONS", bad)]);
+            assert!(
+                matches!(
+                    err,
+                    Err(ConfigError::Invalid {
+                        name: "DATABASE_MAX_CONNECTIONS",
+                        ..
+                    })
+                ),
+                "{bad}: {err:?}"
+            );
+        }
     }
 
     #[test]

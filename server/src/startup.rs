@@ -66,7 +66,8 @@ impl Application {
     /// unreachable JWKS host does not stop the start: it is logged, and the keys are fetched
     /// on the first token that needs them.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = Database::connect(&settings.database_url).await?;
+        let db = Database::connect_with(&settings.database_url, settings.database_max_connections)
+            .await?;
         tracing::info!(backend = ?db.backend(), "database ready");
         let listener = TcpListener::bind(settings.addr).await?;
         let state = AppState::new(settings, db)?;

@@ -189,3 +189,30 @@ async fn data_survives_reopening_the_sqlite_file() {
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].title, "Persist me");
 }
+
+#[tokio::test]
+async fn a_pool_of_one_connection_serves_concurrent_reads_and_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/tasks.db", dir.path().display());
+    let db = Database::connect_with(&url, Some(1)).await.unwrap();
+    assert_eq!(db.pool().options().get_max_connections(), 1);
+    let scope = ScopeKey::Team("Forge".into());
+
+    let writes = (0..10).map(|i| {
+        let (db, scope) = (db.clone(), scope.clone());
+        tokio::spawn(async move {
+            let title = Title::parse(&format!("Task {i}")).unwrap();
+            db.create_task(ACME, &scope, title, "alice")
+                .await
+                .map(|_| ())
+        })
+    });
+    let reads = (0..10).map(|_| {
+        let (db, scope) = (db.clone(), scope.clone());
+        tokio::spawn(async move { db.list_tasks(ACME, &scope).await.map(|_| ()) })
+    });
+    for handle in writes.chain(reads).collect::<Vec<_>>() {
+        handle.await.unwrap().unwrap();
+    }
+    assert_eq!(db.list_tasks(ACME, &scope).await.unwrap().len(), 10);
+}

@@ -18,6 +18,13 @@ use sqlx::{
 /// Migrations embedded at compile time and run at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// SQLite serialises writers anyway; a few readers suffice with WAL. Each sqlx SQLite
+/// connection is a thread of its own.
+pub const DEFAULT_SQLITE_CONNECTIONS: u32 = 8;
+
+/// Per server instance; PostgreSQL's own `max_connections` bounds all instances together.
+pub const DEFAULT_POSTGRES_CONNECTIONS: u32 = 16;
+
 /// A connection pool to either database.
 #[derive(Clone, Debug)]
 pub struct Database {
@@ -34,6 +41,12 @@ pub enum Backend {
 impl Database {
     /// Connects, creating the SQLite file (and its directory) if needed, then migrates.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Like [`Database::connect`], with at most `max_connections` in the pool instead of the
+    /// backend's default ([`DEFAULT_SQLITE_CONNECTIONS`], [`DEFAULT_POSTGRES_CONNECTIONS`]).
+    pub async fn connect_with(url: &str, max_connections: Option<u32>) -> anyhow::Result<Self> {
         install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -48,8 +61,7 @@ impl Database {
             Backend::Sqlite => {
                 let url = sqlite_url(url)?;
                 options
-                    // SQLite serialises writers anyway; a few readers suffice with WAL.
-                    .max_connections(8)
+                    .max_connections(max_connections.unwrap_or(DEFAULT_SQLITE_CONNECTIONS))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // WAL: readers never wait for the writer. NORMAL is durable in WAL mode
@@ -64,7 +76,12 @@ impl Database {
                     .connect(&url)
                     .await
             }
-            Backend::Postgres => options.max_connections(16).connect(url).await,
+            Backend::Postgres => {
+                options
+                    .max_connections(max_connections.unwrap_or(DEFAULT_POSTGRES_CONNECTIONS))
+                    .connect(url)
+                    .await
+            }
         }
         .with_context(|| format!("connecting to the {backend:?} database"))?;
 
