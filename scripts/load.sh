@@ -167,20 +167,22 @@ stop_server() {
 # CPU time the server has used, in clock ticks.
 server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 
-# "busy server generator postgres" CPU so far, in clock ticks: the whole machine's busy time,
-# the server's, this script's waited-for children's (the load generators), and PostgreSQL's.
+# Sets SNAP to "busy server generators postgres": CPU used so far, in clock ticks, by the whole
+# machine, the server, this script's finished children (the load generators) and PostgreSQL.
+# Not to be called in a subshell: `times` there would not see this shell's children.
 cpu_snapshot() {
-  local children pg=0 p
-  children="$(times | tail -1 | awk '{
-    split($0, t, " "); total = 0
-    for (i = 1; i <= 2; i++) { split(t[i], m, "m"); total += m[1] * 60 + substr(m[2], 1, length(m[2]) - 1) }
+  local pg=0 p children
+  times >"$WORK/times"
+  children="$(tail -1 "$WORK/times" | awk '{
+    total = 0
+    for (i = 1; i <= 2; i++) { split($i, m, "m"); total += m[1] * 60 + substr(m[2], 1, length(m[2]) - 1) }
     print total }')"
   for p in $(pgrep -u postgres 2>/dev/null); do
     pg=$((pg + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
   done
-  awk -v c="$children" -v pg="$pg" -v hz="$CLK_TCK" -v s="$(server_ticks)" '
+  SNAP="$(awk -v c="$children" -v pg="$pg" -v hz="$CLK_TCK" -v s="$(server_ticks)" '
     NR == 1 { busy = 0; for (i = 2; i <= 11; i++) if (i != 5 && i != 6) busy += $i
-              printf "%d %d %d %d", busy, s, c * hz, pg }' /proc/stat
+              printf "%d %d %d %d", busy, s, c * hz, pg }' /proc/stat)"
 }
 
 # others_busy <snapshot before> <snapshot after> <seconds>: percent of all cores used by
@@ -239,12 +241,14 @@ wrk_run() {
     perf record -q -F 999 -e cpu-clock -g -p "$SERVER_PID" -o "$PERF_DATA" >/dev/null 2>&1 &
     perf_pid=$!
   fi
-  snap_before="$(cpu_snapshot)"
+  cpu_snapshot
+  snap_before="$SNAP"
   before="$(server_ticks)"
   timeout $((SECONDS_PER_RUN + 30)) wrk -t"$WRK_THREADS" -c"$3" -d"${SECONDS_PER_RUN}s" \
     --latency -H "authorization: Bearer $TOKEN" "$4" | tee "$out"
   after="$(server_ticks)"
-  snap_after="$(cpu_snapshot)"
+  cpu_snapshot
+  snap_after="$SNAP"
   if [[ -n "$perf_pid" ]]; then
     kill -INT "$perf_pid" 2>/dev/null || true
     wait "$perf_pid" 2>/dev/null || true
@@ -279,12 +283,14 @@ wrk_run() {
 # rate_run <backend> <log> <url>
 rate_run() {
   local out="$WORK/rate.txt" before after snap_before snap_after
-  snap_before="$(cpu_snapshot)"
+  cpu_snapshot
+  snap_before="$SNAP"
   before="$(server_ticks)"
   timeout $((SECONDS_PER_RUN + 30)) "$HELPER" rate "$3" "$TOKEN_FILE" "$RATE" "$SECONDS_PER_RUN" \
     | tee "$out"
   after="$(server_ticks)"
-  snap_after="$(cpu_snapshot)"
+  cpu_snapshot
+  snap_after="$SNAP"
   local n err p50 p90 p99 max
   eval "$(sed -n 's/^result //p' "$out" | tr ' ' '\n' | sed 's/^/local /')"
   n="$requests" err="$errors"
