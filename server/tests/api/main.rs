@@ -9,6 +9,5 @@ mod helpers;
 mod jose_crosscheck;
 mod jwks;
 mod limits;
-mod logging;
 mod tasks;
 mod whoami;

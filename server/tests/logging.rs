@@ -1,4 +1,12 @@
 //! Forwarded OAuth tokens never reach the logs; the request span carries who was verified.
+//!
+//! Its own test binary, because it installs a *global* subscriber: a thread-local one
+//! (`set_default`) loses spans when tests running on other threads first register the same
+//! callsites with no subscriber, which made this test flaky inside `tests/api`.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
 
 use std::{
     io,
@@ -10,7 +18,7 @@ use secrecy::ExposeSecret;
 use server::fit::{AppSystemToken, AppUserToken, ForgeOAuth};
 use tracing_subscriber::{fmt::MakeWriter, EnvFilter};
 
-use crate::helpers::{claims, spawn_app, KEY};
+use helpers::{claims, spawn_app, KEY};
 
 /// Collects everything the subscriber writes.
 #[derive(Clone, Default)]
@@ -41,15 +49,15 @@ impl Capture {
 
 #[tokio::test]
 async fn forwarded_tokens_never_appear_in_the_logs() {
-    // Arrange: everything, at every level, into a buffer. `#[tokio::test]` runs the server on
-    // this thread, so a thread-local default subscriber sees all of it.
+    // Arrange: everything, at every level, into a buffer; the only test in this binary that
+    // logs, so the global subscriber sees exactly its requests.
     let capture = Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new("trace"))
         .with_writer(capture.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
     let app = spawn_app().await;
     let claims = claims();
     let token = KEY.sign(&claims);
