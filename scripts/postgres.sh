@@ -5,7 +5,6 @@
 #   export TEST_DATABASE_URL=$(scripts/postgres.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PORT=${TEST_PG_PORT:-55432}
 DATA=$PWD/target/postgres
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$BIN" ] || { echo "PostgreSQL is not installed (scripts/setup.sh test installs it)" >&2; exit 1; }
@@ -22,6 +21,16 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
   mkdir -p "$DATA"
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$DATA"
   as_pg "$BIN/initdb" -D "$DATA" -U postgres --auth=trust --no-sync >/dev/null
+fi
+# Our server's port, kept beside its data; a new one is the first free port from 55432 (another
+# checkout's test server may hold that one).
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1 && [ -f "$DATA/test-port" ]; then
+  PORT=$(cat "$DATA/test-port")
+else
+  PORT=${TEST_PG_PORT:-55432}
+  while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
+  echo "$PORT" > "$DATA/test-port"
 fi
 if ! as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
   # Loopback only, a private socket dir, and durability off: this server holds test data.
