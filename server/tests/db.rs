@@ -31,6 +31,13 @@ mod server_test_support {
 
     /// Creates a uniquely named database on the server at `base` and connects to it.
     pub async fn fresh_postgres(base: &str) -> Database {
+        Database::connect(&fresh_postgres_url(base).await)
+            .await
+            .expect("postgres")
+    }
+
+    /// Creates a uniquely named database on the server at `base`; returns its URL.
+    pub async fn fresh_postgres_url(base: &str) -> String {
         let name = format!("tt_{}", uuid::Uuid::new_v4().simple());
         let mut admin = sqlx::PgConnection::connect(base)
             .await
@@ -40,9 +47,7 @@ mod server_test_support {
             .await
             .expect("create db");
         let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
-        Database::connect(&format!("{prefix}/{name}"))
-            .await
-            .expect("postgres")
+        format!("{prefix}/{name}")
     }
 }
 
@@ -215,4 +220,37 @@ async fn a_pool_of_one_connection_serves_concurrent_reads_and_writes() {
         handle.await.unwrap().unwrap();
     }
     assert_eq!(db.list_tasks(ACME, &scope).await.unwrap().len(), 10);
+}
+
+#[tokio::test]
+async fn a_postgres_connection_closed_while_idle_is_replaced_not_handed_out() {
+    use sqlx::{Connection, PgConnection};
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        return;
+    };
+    // Arrange: a pool of one connection, which the server then closes (a restart, a failover,
+    // an idle timeout on the way).
+    let url = server_test_support::fresh_postgres_url(&base).await;
+    let db = Database::connect_with(&url, Some(1)).await.unwrap();
+    let backend_pid = || async {
+        sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+            .fetch_one(db.pool())
+            .await
+    };
+    let pid = backend_pid().await.unwrap();
+    let mut admin = PgConnection::connect(&base).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    tokio::time::sleep(server::db::PING_WHEN_IDLE_FOR + std::time::Duration::from_millis(200))
+        .await;
+
+    // Act: the next query finds the connection idle long enough to be pinged first.
+    let tasks = db.list_tasks(ACME, &ScopeKey::Team("Forge".into())).await;
+
+    // Assert: the dead connection was dropped and a new one served the query.
+    assert!(tasks.unwrap().is_empty());
+    assert_ne!(backend_pid().await.unwrap(), pid);
 }

@@ -12,7 +12,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 use anyhow::Context as _;
 use sqlx::{
     any::{install_default_drivers, AnyPoolOptions},
-    AnyPool, Executor,
+    AnyPool, Connection as _, Executor,
 };
 
 /// Migrations embedded at compile time and run at start.
@@ -24,6 +24,9 @@ pub const DEFAULT_SQLITE_CONNECTIONS: u32 = 8;
 
 /// Per server instance; PostgreSQL's own `max_connections` bounds all instances together.
 pub const DEFAULT_POSTGRES_CONNECTIONS: u32 = 16;
+
+/// A connection idle for this long is pinged before it is handed out again.
+pub const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// A connection pool to either database.
 #[derive(Clone, Debug)]
@@ -56,7 +59,21 @@ impl Database {
             anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://");
         };
 
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings every connection it hands out by default: one more round trip per
+            // query, to SQLite's worker thread or to PostgreSQL. Ping only a connection that has
+            // been idle a while, as HikariCP does: one in use a moment ago is known to work, and
+            // a failed ping drops the connection and acquires another, as before.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            });
         let pool = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url(url)?;
