@@ -15,9 +15,11 @@
 # Then once more on the first database with the default RUST_LOG=info, to show what per-request
 # logging costs. Prints a markdown table, also written to target/load/<target>.md.
 #
-# Settings (environment): DATABASES ("sqlite postgres" for tasks, "sqlite" otherwise),
+# Settings (environment): POSTGRES_URL (a server to create the benchmark's databases on; default:
+# the one scripts/postgres.sh starts), DATABASES ("sqlite postgres" for tasks, "sqlite" otherwise),
 # CONNECTIONS ("16 64 256"), SECONDS_PER_RUN (10), RATE (1000), TASKS (20), TEAM (Platform),
-# BUILD (1; 0 reuses the binaries already built), WRK_THREADS (1), LOG_COST (1; 0 skips the RUST_LOG=info run), SERVER_ENV (extra
+# BUILD (1; 0 reuses the binaries already built), SERVER_BIN (another server binary, to compare
+# two builds), WRK_THREADS (1), LOG_COST (1; 0 skips the RUST_LOG=info run), SERVER_ENV (extra
 # "NAME=value …" for the server, e.g. to compare a setting), QUIET_BELOW (25) and QUIET_WAIT
 # (120): before each run, wait up to QUIET_WAIT s for the machine to be less than QUIET_BELOW %
 # busy (it may be shared); the table shows that reading and the share of all cores that
@@ -88,7 +90,7 @@ if [[ "${BUILD:-1}" == 1 ]]; then
   cargo build --release -p server --bin server
   cargo build --release -p server --example load
 fi
-SERVER="$TARGET_DIR/release/server"
+SERVER="${SERVER_BIN:-$TARGET_DIR/release/server}"
 HELPER="$TARGET_DIR/release/examples/load"
 if nm -C "$SERVER" 2>/dev/null | grep -q 'fit::mint'; then
   echo "error: the release server binary contains fit::mint" >&2
@@ -121,7 +123,7 @@ new_database() {
     sqlite) DB_URL="sqlite://$WORK/db-$RANDOM$RANDOM/tasks.db" ;;
     postgres)
       if [[ -z "$PG_BASE" ]]; then
-        PG_BASE="$(scripts/postgres.sh)"
+        PG_BASE="${POSTGRES_URL:-$(scripts/postgres.sh)}"
       fi
       local name="tt_load_$$_$RANDOM"
       timeout 30 psql -q "$PG_BASE" -c "CREATE DATABASE \"$name\"" >/dev/null
@@ -167,8 +169,9 @@ stop_server() {
 # CPU time the server has used, in clock ticks.
 server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 
-# Sets SNAP to "busy server generators postgres": CPU used so far, in clock ticks, by the whole
-# machine, the server, this script's finished children (the load generators) and PostgreSQL.
+# Sets SNAP to "busy server generators postgres switches": CPU used so far, in clock ticks, by
+# the whole machine, the server, this script's finished children (the load generators) and
+# PostgreSQL; and the server's context switches (all threads).
 # Not to be called in a subshell: `times` there would not see this shell's children.
 cpu_snapshot() {
   local pg=0 p children
@@ -180,9 +183,11 @@ cpu_snapshot() {
   for p in $(pgrep -u postgres 2>/dev/null); do
     pg=$((pg + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
   done
-  SNAP="$(awk -v c="$children" -v pg="$pg" -v hz="$CLK_TCK" -v s="$(server_ticks)" '
+  local switches
+  switches="$(cat /proc/"$SERVER_PID"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')"
+  SNAP="$(awk -v c="$children" -v pg="$pg" -v hz="$CLK_TCK" -v s="$(server_ticks)" -v cs="$switches" '
     NR == 1 { busy = 0; for (i = 2; i <= 11; i++) if (i != 5 && i != 6) busy += $i
-              printf "%d %d %d %d", busy, s, c * hz, pg }' /proc/stat)"
+              printf "%d %d %d %d %d", busy, s, c * hz, pg, cs }' /proc/stat)"
 }
 
 # others_busy <snapshot before> <snapshot after> <seconds>: percent of all cores used by
@@ -195,10 +200,24 @@ others_busy() {
     printf "%.0f", 100 * others / (secs * hz * cores) }'
 }
 
-# cpu_per_request <ticks before> <ticks after> <requests>: server CPU per request, in µs.
+# cpu_per_request <snapshot before> <snapshot after> <requests>: CPU per request, in µs, of the
+# server / the load generator / PostgreSQL ("-" when it did not run).
 cpu_per_request() {
-  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" \
-    'BEGIN { if (n > 0) printf "%.0f", (b - a) / hz * 1e6 / n; else print "-" }'
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" -v pg="$4" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    if (n <= 0) { print "-"; exit }
+    us = 1e6 / hz / n
+    printf "%.0f / %.0f / ", (y[2] - x[2]) * us, (y[3] - x[3]) * us
+    if (pg == "postgres") printf "%.0f", (y[4] - x[4]) * us; else printf "-"
+  }'
+}
+
+# switches_per_request <snapshot before> <snapshot after> <requests>: the server's context
+# switches per request (thread wake-ups: tokio workers, sqlx's SQLite worker threads).
+switches_per_request() {
+  awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    if (n > 0) printf "%.1f", (y[5] - x[5]) / n; else print "-" }'
 }
 
 # The machine is shared: say how busy it is just before a run (percent of all cores over 1 s),
@@ -233,7 +252,7 @@ row() { printf '| %s |\n' "$(IFS='|'; echo "$*" | sed 's/|/ | /g')" >>"$SUMMARY"
 
 # wrk_run <backend> <log> <connections> <url>
 wrk_run() {
-  local out="$WORK/wrk.txt" before after snap_before snap_after perf_pid=""
+  local out="$WORK/wrk.txt" snap_before snap_after perf_pid=""
   if [[ "$PROFILE" == 1 && -z "${PROFILED:-}" ]]; then
     PROFILED=1
     PERF_DATA="$TARGET_DIR/load/$TARGET-$1.perf.data"
@@ -243,10 +262,8 @@ wrk_run() {
   fi
   cpu_snapshot
   snap_before="$SNAP"
-  before="$(server_ticks)"
   timeout $((SECONDS_PER_RUN + 30)) wrk -t"$WRK_THREADS" -c"$3" -d"${SECONDS_PER_RUN}s" \
     --latency -H "authorization: Bearer $TOKEN" "$4" | tee "$out"
-  after="$(server_ticks)"
   cpu_snapshot
   snap_after="$SNAP"
   if [[ -n "$perf_pid" ]]; then
@@ -276,26 +293,27 @@ wrk_run() {
   ' "$out")"
   read -r rps n p50 p90 p99 max err <<<"$fields"
   row "$1" "$2" "wrk -c$3" "$rps" "$p50" "$p90" "$p99" "$max" "$err/$n" \
-    "$(cpu_per_request "$before" "$after" "$n")" \
+    "$(cpu_per_request "$snap_before" "$snap_after" "$n" "$1")" \
+    "$(switches_per_request "$snap_before" "$snap_after" "$n")" \
     "$BUSY_BEFORE / $(others_busy "$snap_before" "$snap_after" "$SECONDS_PER_RUN")"
 }
 
 # rate_run <backend> <log> <url>
 rate_run() {
-  local out="$WORK/rate.txt" before after snap_before snap_after
+  local out="$WORK/rate.txt" snap_before snap_after
   cpu_snapshot
   snap_before="$SNAP"
-  before="$(server_ticks)"
   timeout $((SECONDS_PER_RUN + 30)) "$HELPER" rate "$3" "$TOKEN_FILE" "$RATE" "$SECONDS_PER_RUN" \
     | tee "$out"
-  after="$(server_ticks)"
   cpu_snapshot
   snap_after="$SNAP"
   local n err p50 p90 p99 max
   eval "$(sed -n 's/^result //p' "$out" | tr ' ' '\n' | sed 's/^/local /')"
   n="$requests" err="$errors"
   row "$1" "$2" "fixed $RATE/s" "$(awk -v n="$n" -v s="$SECONDS_PER_RUN" 'BEGIN{printf "%.0f", n/s}')" \
-    "$p50_ms" "$p90_ms" "$p99_ms" "$max_ms" "$err/$n" "$(cpu_per_request "$before" "$after" "$n")" \
+    "$p50_ms" "$p90_ms" "$p99_ms" "$max_ms" "$err/$n" \
+    "$(cpu_per_request "$snap_before" "$snap_after" "$n" "$1")" \
+    "$(switches_per_request "$snap_before" "$snap_after" "$n")" \
     "$BUSY_BEFORE / $(others_busy "$snap_before" "$snap_after" "$SECONDS_PER_RUN")"
 }
 
@@ -329,8 +347,8 @@ bench() {
 }
 
 {
-  echo "| database | RUST_LOG | scenario | req/s | p50 ms | p90 ms | p99 ms | max ms | errors/requests | server CPU µs/req | other load % before / during |"
-  echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| database | RUST_LOG | scenario | req/s | p50 ms | p90 ms | p99 ms | max ms | errors/requests | CPU µs/req: server / generator / PostgreSQL | server context switches/req | other load % before / during |"
+  echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 } >"$SUMMARY"
 
 for backend in $DATABASES; do
