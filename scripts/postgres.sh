@@ -22,15 +22,14 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$DATA"
   as_pg "$BIN/initdb" -D "$DATA" -U postgres --auth=trust --no-sync >/dev/null
 fi
-# Our server's port, kept beside its data; a new one is the first free port from 55432 (another
-# checkout's test server may hold that one).
+# A running server's port comes from its own postmaster.pid (line 4); a new one takes the
+# first free port from 55432 (another checkout's test server may hold that one).
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1 && [ -f "$DATA/test-port" ]; then
-  PORT=$(cat "$DATA/test-port")
+if as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+  PORT=$(sed -n 4p "$DATA/postmaster.pid")
 else
   PORT=${TEST_PG_PORT:-55432}
   while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
-  echo "$PORT" > "$DATA/test-port"
 fi
 if ! as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
   # Loopback only, a private socket dir, and durability off: this server holds test data.
