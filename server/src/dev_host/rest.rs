@@ -144,7 +144,7 @@ fn atlassian_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-/// A refused call, answered the way Atlassian's REST API answers.
+/// A refused call (already recorded), answered the way Atlassian's REST API answers.
 struct Refused(StatusCode, &'static str);
 
 impl IntoResponse for Refused {
@@ -153,32 +153,84 @@ impl IntoResponse for Refused {
     }
 }
 
-/// Shared preamble: outage switch, authorisation, recording of failures.
-fn begin(
-    state: &RestState,
-    method: &Method,
-    uri: &Uri,
+/// One authorised call being answered; every answer is recorded on its way out.
+struct Call<'a> {
+    state: &'a RestState,
+    method: Method,
+    uri: Uri,
+    caller: Caller,
+}
+
+impl Call<'_> {
+    /// Records the call with `status` (and the stored value, for writes), then answers.
+    fn answer(&self, status: StatusCode, stored: Option<Value>, response: Response) -> Response {
+        record(
+            self.state,
+            &self.method,
+            &self.uri,
+            Ok(&self.caller),
+            status,
+            stored,
+        );
+        response
+    }
+
+    fn error(&self, status: StatusCode, message: &str) -> Response {
+        self.answer(status, None, atlassian_error(status, message))
+    }
+
+    fn ok(&self, body: Value) -> Response {
+        self.answer(StatusCode::OK, None, Json(body).into_response())
+    }
+
+    /// The issue by id or key on the caller's site, or Jira's 404.
+    fn issue(&self, key_or_id: &str) -> Result<&'static tenants::Issue, Refused> {
+        self.caller.site.issue(key_or_id).ok_or_else(|| {
+            let status = StatusCode::NOT_FOUND;
+            record(
+                self.state,
+                &self.method,
+                &self.uri,
+                Ok(&self.caller),
+                status,
+                None,
+            );
+            Refused(
+                status,
+                "Issue does not exist or you do not have permission to see it.",
+            )
+        })
+    }
+}
+
+/// Shared preamble: outage switch and authorisation; refusals are recorded here.
+fn begin<'a>(
+    state: &'a RestState,
+    method: Method,
+    uri: Uri,
     headers: &HeaderMap,
     cloud: &str,
-) -> Result<Caller, Refused> {
+) -> Result<Call<'a>, Refused> {
     if state.store.lock().expect("rest store").down {
-        record(
-            state,
-            method,
-            uri,
-            Err("none"),
-            StatusCode::SERVICE_UNAVAILABLE,
-            None,
-        );
+        let status = StatusCode::SERVICE_UNAVAILABLE;
+        record(state, &method, &uri, Err("none"), status, None);
         return Err(Refused(
-            StatusCode::SERVICE_UNAVAILABLE,
+            status,
             "Service unavailable (local host outage switch)",
         ));
     }
-    authorise(state, headers, cloud).map_err(|(status, kind)| {
-        record(state, method, uri, Err(kind), status, None);
-        Refused(status, "Unauthorized; scope does not match")
-    })
+    match authorise(state, headers, cloud) {
+        Ok(caller) => Ok(Call {
+            state,
+            method,
+            uri,
+            caller,
+        }),
+        Err((status, kind)) => {
+            record(state, &method, &uri, Err(kind), status, None);
+            Err(Refused(status, "Unauthorized; scope does not match"))
+        }
+    }
 }
 
 async fn get_issue(
@@ -188,33 +240,20 @@ async fn get_issue(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match begin(&state, &method, &uri, &headers, &cloud) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
+    let call = match begin(&state, method, uri, &headers, &cloud) {
+        Ok(call) => call,
+        Err(refused) => return refused.into_response(),
     };
-    let Some(found) = caller.site.issue(&issue) else {
-        record(
-            &state,
-            &method,
-            &uri,
-            Ok(&caller),
-            StatusCode::NOT_FOUND,
-            None,
-        );
-        return atlassian_error(
-            StatusCode::NOT_FOUND,
-            "Issue does not exist or you do not have permission to see it.",
-        );
+    let found = match call.issue(&issue) {
+        Ok(found) => found,
+        Err(not_found) => return not_found.into_response(),
     };
-    record(&state, &method, &uri, Ok(&caller), StatusCode::OK, None);
-    let category = if found.status == "Done" {
-        "done"
-    } else if found.status == "To Do" {
-        "new"
-    } else {
-        "indeterminate"
+    let category = match found.status {
+        "Done" => "done",
+        "To Do" => "new",
+        _ => "indeterminate",
     };
-    Json(json!({
+    call.ok(json!({
         "id": found.id,
         "key": found.key,
         "fields": {
@@ -222,7 +261,6 @@ async fn get_issue(
             "status": { "name": found.status, "statusCategory": { "key": category } },
         }
     }))
-    .into_response()
 }
 
 async fn get_property(
@@ -232,47 +270,24 @@ async fn get_property(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match begin(&state, &method, &uri, &headers, &cloud) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
+    let call = match begin(&state, method, uri, &headers, &cloud) {
+        Ok(call) => call,
+        Err(refused) => return refused.into_response(),
     };
-    let Some(found) = caller.site.issue(&issue) else {
-        record(
-            &state,
-            &method,
-            &uri,
-            Ok(&caller),
-            StatusCode::NOT_FOUND,
-            None,
-        );
-        return atlassian_error(
-            StatusCode::NOT_FOUND,
-            "Issue does not exist or you do not have permission to see it.",
-        );
+    let found = match call.issue(&issue) {
+        Ok(found) => found,
+        Err(not_found) => return not_found.into_response(),
     };
     let value = state
         .store
         .lock()
         .expect("rest store")
         .properties
-        .get(&(cloud.clone(), found.id.to_owned(), key.clone()))
+        .get(&(cloud, found.id.to_owned(), key.clone()))
         .cloned();
     match value {
-        Some(value) => {
-            record(&state, &method, &uri, Ok(&caller), StatusCode::OK, None);
-            Json(json!({ "key": key, "value": value })).into_response()
-        }
-        None => {
-            record(
-                &state,
-                &method,
-                &uri,
-                Ok(&caller),
-                StatusCode::NOT_FOUND,
-                None,
-            );
-            atlassian_error(StatusCode::NOT_FOUND, "The property was not found.")
-        }
+        Some(value) => call.ok(json!({ "key": key, "value": value })),
+        None => call.error(StatusCode::NOT_FOUND, "The property was not found."),
     }
 }
 
@@ -284,53 +299,34 @@ async fn put_property(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let caller = match begin(&state, &method, &uri, &headers, &cloud) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
+    let call = match begin(&state, method, uri, &headers, &cloud) {
+        Ok(call) => call,
+        Err(refused) => return refused.into_response(),
     };
-    let Some(found) = caller.site.issue(&issue) else {
-        record(
-            &state,
-            &method,
-            &uri,
-            Ok(&caller),
-            StatusCode::NOT_FOUND,
-            None,
-        );
-        return atlassian_error(
-            StatusCode::NOT_FOUND,
-            "Issue does not exist or you do not have permission to see it.",
-        );
+    let found = match call.issue(&issue) {
+        Ok(found) => found,
+        Err(not_found) => return not_found.into_response(),
     };
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
-        record(
-            &state,
-            &method,
-            &uri,
-            Ok(&caller),
-            StatusCode::BAD_REQUEST,
-            None,
-        );
-        return atlassian_error(
+        return call.error(
             StatusCode::BAD_REQUEST,
             "The property value must be valid JSON.",
         );
     };
-    let existed = {
-        let mut store = state.store.lock().expect("rest store");
-        store
-            .properties
-            .insert((cloud, found.id.to_owned(), key), value.clone())
-            .is_some()
-    };
+    let existed = state
+        .store
+        .lock()
+        .expect("rest store")
+        .properties
+        .insert((cloud, found.id.to_owned(), key), value.clone())
+        .is_some();
     // Jira answers 201 when it creates the property and 200 when it updates it.
     let status = if existed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    record(&state, &method, &uri, Ok(&caller), status, Some(value));
-    status.into_response()
+    call.answer(status, Some(value), status.into_response())
 }
 
 async fn get_page(
@@ -340,28 +336,14 @@ async fn get_page(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match begin(&state, &method, &uri, &headers, &cloud) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
+    let call = match begin(&state, method, uri, &headers, &cloud) {
+        Ok(call) => call,
+        Err(refused) => return refused.into_response(),
     };
-    match caller.site.page(&page) {
-        Some(p) => {
-            record(&state, &method, &uri, Ok(&caller), StatusCode::OK, None);
-            Json(
-                json!({ "id": p.id, "title": p.title, "spaceId": p.space_id, "status": "current" }),
-            )
-            .into_response()
-        }
-        None => {
-            record(
-                &state,
-                &method,
-                &uri,
-                Ok(&caller),
-                StatusCode::NOT_FOUND,
-                None,
-            );
-            atlassian_error(StatusCode::NOT_FOUND, "Page not found")
-        }
+    match call.caller.site.page(&page) {
+        Some(p) => call.ok(
+            json!({ "id": p.id, "title": p.title, "spaceId": p.space_id, "status": "current" }),
+        ),
+        None => call.error(StatusCode::NOT_FOUND, "Page not found"),
     }
 }
