@@ -14,11 +14,11 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::{
     db::tasks::ScopeKey,
-    fit::{ContentClaims, ExtensionClaims, FitClaims, SpaceClaims},
+    fit::{mint, ExtensionClaims, FitClaims},
 };
 use tokio::net::TcpListener;
 
-use crate::helpers::{assert_json_error, claims, spawn_app, TestApp, KEY};
+use crate::helpers::{assert_json_error, claims, spawn_app, TestApp, APP_ID, KEY};
 
 const SYSTEM_TOKEN: &str = "system-token-for-tests";
 const USER_TOKEN: &str = "user-token-for-tests";
@@ -118,24 +118,18 @@ fn panel(jira: &JiraStub) -> FitClaims {
     c
 }
 
-/// Macro claims with `config.team`.
+/// Macro claims (`fit::mint::macro_claims`) whose `apiBaseUrl` is the stand-in, with
+/// `config.team` or no config at all.
 fn macro_claims(jira: &JiraStub, team: Option<&str>) -> FitClaims {
-    let mut c = panel(jira);
-    c.app.module.key = "team-tasks-macro".into();
-    let context = c.context.as_mut().unwrap();
-    context.module_key = "team-tasks-macro".into();
-    context.extension = Some(ExtensionClaims::Macro {
-        content: Some(ContentClaims {
-            id: "65537".into(),
-            kind: Some("page".into()),
-        }),
-        space: Some(SpaceClaims {
-            id: Some("98305".into()),
-            key: "ENG".into(),
-        }),
-        config: team.map(|t| json!({ "team": t })),
-        is_editing: Some(false),
-    });
+    let mut c = mint::macro_claims(APP_ID, mint::now(), team.unwrap_or_default());
+    c.app.api_base_url = jira.url.clone();
+    if team.is_none() {
+        if let Some(ExtensionClaims::Macro { config, .. }) =
+            c.context.as_mut().and_then(|ctx| ctx.extension.as_mut())
+        {
+            *config = None;
+        }
+    }
     c
 }
 
