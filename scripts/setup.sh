@@ -36,6 +36,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The release wasm rebuilds the standard library for size (scripts/release.sh).
+if ! rustup component list --installed | grep -q '^rust-src'; then
+  log "rustup component add rust-src"
+  rustup component add rust-src
+fi
+
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
   # No --locked: its lockfile pins a webpki-roots release the registry here does not have.
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"

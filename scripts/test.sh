@@ -36,7 +36,7 @@ step "manifest: @forge/manifest full validation"
 node end2end/forge/validate-manifest.mjs
 
 step "release build: the Forge resource and the remote"
-cargo leptos build --release
+scripts/release.sh
 scripts/bundle-size.sh
 
 step "Rust tests (SQLite)"
