@@ -17,4 +17,4 @@ pub mod tasks;
 pub mod ui;
 
 #[cfg(feature = "ui")]
-pub use ui::App;
+pub use ui::{mount, App};

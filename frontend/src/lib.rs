@@ -9,5 +9,5 @@ pub fn start() {
     // Readable panics while developing; the size-optimised release build leaves the hook out.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    app::mount();
 }

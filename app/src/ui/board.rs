@@ -11,20 +11,13 @@
 //! bound directly where they can be, the remaining closures come from shared helpers
 //! ([`note_slot`], [`prefixed`]), and there are few components.
 
-use leptos::{either::EitherOf3, ev, prelude::*, task::spawn_local};
+use leptos::{ev, prelude::*, task::spawn_local};
 
 use super::{describe, note, Client};
 use crate::{
     routes::{CreateTask, DeleteTask, ListTasks, UpdateTask},
     tasks::{NewTask, Progress, Scope, Task, TaskChange, TaskPatch, Title},
 };
-
-#[derive(Clone, PartialEq)]
-enum Load {
-    Loading,
-    Ready,
-    Failed(String),
-}
 
 /// A task as its row shows it. The title and done state are signals, so a changed task updates
 /// its row in place (keyboard focus stays put), and the list only changes when rows come or go.
@@ -141,12 +134,18 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
         error: RwSignal::new(None),
         notice: RwSignal::new(None),
     };
-    let load = RwSignal::new(Load::Loading);
+    // The list's load state: "Loading tasks…" while `loading` holds it, the failure while
+    // `load_error` does, and `ready` once the rows are in.
+    let loading = RwSignal::new(None::<String>);
+    let load_error = RwSignal::new(None::<String>);
+    let ready = RwSignal::new(false);
     // "Team: …" in the macro, once the remote has said which team.
     let team = RwSignal::new(None::<String>);
 
     let fetch = move || {
-        load.set(Load::Loading);
+        load_error.set(None);
+        ready.set(false);
+        loading.set(Some("Loading tasks…".to_owned()));
         spawn_local(async move {
             let client = board.client.get_value();
             match client.call(&ListTasks { team: None }).await {
@@ -158,10 +157,11 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
                         .rows
                         .set(list.tasks.into_iter().map(|t| board.row(t)).collect());
                     board.progress(list.progress);
-                    load.set(Load::Ready);
+                    ready.set(true);
                 }
-                Err(e) => load.set(Load::Failed(describe(&e))),
+                Err(e) => load_error.set(Some(describe(&e))),
             }
+            loading.set(None);
         });
     };
     fetch();
@@ -198,7 +198,7 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
     };
 
     let (done, total) = (board.done, board.total);
-    let empty = Memo::new(move |_| board.rows.with(Vec::is_empty));
+    let empty = move || board.rows.with(Vec::is_empty);
 
     view! {
         <section class="tt-board" aria-label=label>
@@ -247,42 +247,34 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
             {note_slot(invalid, "tt-error", Some("alert"), None)}
             {note_slot(board.error, "tt-error", Some("alert"), Some("task-error"))}
             {note_slot(board.notice, "tt-notice", Some("status"), Some("task-notice"))}
-            {move || match load.get() {
-                Load::Loading => {
-                    EitherOf3::A(note("tt-subtle", Some("status"), None, "Loading tasks…".to_owned()))
-                }
-                Load::Failed(message) => {
-                    EitherOf3::B(view! {
-                        <div class="tt-error" role="alert" data-testid="load-error">
-                            <p>"Could not load the tasks: " {message}</p>
-                            <button class="tt-button" on:click=move |_| fetch()>"Try again"</button>
-                        </div>
-                    })
-                }
-                Load::Ready => {
-                    EitherOf3::C(view! {
-                        {move || {
-                            empty.get().then(|| {
-                                note(
-                                    "tt-subtle tt-empty",
-                                    None,
-                                    Some("empty"),
-                                    "No tasks yet. Add the first one above.".to_owned(),
-                                )
-                            })
-                        }}
-                        // Hidden rather than removed when empty, so the rows are never rebuilt.
-                        // Keyed by id: rows come and go, a changed task updates its own row.
-                        <ul class="tt-list" aria-label=label hidden=empty>
-                            <For
-                                each=move || board.rows.get()
-                                key=|r| r.id.clone()
-                                children=move |row| task_row(board, row)
-                            />
-                        </ul>
-                    })
-                }
+            {note_slot(loading, "tt-subtle", Some("status"), None)}
+            {move || {
+                load_error.get().map(|message| view! {
+                    <div class="tt-error" role="alert" data-testid="load-error">
+                        <p>"Could not load the tasks: " {message}</p>
+                        <button class="tt-button" on:click=move |_| fetch()>"Try again"</button>
+                    </div>
+                })
             }}
+            {move || {
+                (ready.get() && empty()).then(|| {
+                    note(
+                        "tt-subtle tt-empty",
+                        None,
+                        Some("empty"),
+                        "No tasks yet. Add the first one above.".to_owned(),
+                    )
+                })
+            }}
+            // Built once and hidden until there are rows to show, so it is never rebuilt.
+            // Keyed by id: rows come and go, a changed task updates its own row.
+            <ul class="tt-list" aria-label=label hidden=move || !ready.get() || empty()>
+                <For
+                    each=move || board.rows.get()
+                    key=|r| r.id.clone()
+                    children=move |row| task_row(board, row)
+                />
+            </ul>
         </section>
     }
 }
@@ -327,7 +319,8 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
     };
 
     view! {
-        <li class="tt-task" class:tt-done=done data-testid="task">
+        // `tt-editing` shows the rename field instead of the title (style/main.css).
+        <li class="tt-task" class:tt-done=done class:tt-editing=editing data-testid="task">
             <input
                 type="checkbox"
                 id=checkbox_id.clone()
@@ -339,13 +332,13 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
                     )
                 }
             />
-            // Both always there, one hidden: cheaper than building either on each toggle.
+            // Both always there and `tt-editing` shows one (`display: none` hides the other from
+            // screen readers too): cheaper than building either on each toggle.
             <input
                 node_ref=input
                 class="tt-input tt-rename"
                 type="text"
                 maxlength="500"
-                hidden=move || !editing.get()
                 aria-label=prefixed("New title for ", title)
                 prop:value=draft
                 on:input=move |ev| draft.set(event_target_value(&ev))
@@ -358,7 +351,7 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
                     _ => {}
                 }
             />
-            <label class="tt-task-title" for=checkbox_id hidden=editing>{title}</label>
+            <label class="tt-task-title" for=checkbox_id>{title}</label>
             <button
                 node_ref=rename_button
                 class="tt-icon-button"

@@ -23,8 +23,7 @@ pub type Client = RemoteClient<GlobalBridge>;
 
 /// What the root shows, decided once from the Forge context.
 #[derive(Clone)]
-enum Mode {
-    Loading,
+pub enum Mode {
     /// A Jira issue panel, with the issue's key.
     IssuePanel(String),
     Macro,
@@ -34,53 +33,62 @@ enum Mode {
     Unreachable(String),
 }
 
-/// Root component, mounted to `<body>` by the `frontend` crate.
-#[component]
-pub fn App() -> impl IntoView {
-    let bridge = Bridge::global();
-    // Follow the product's light or dark theme with Atlassian's design tokens.
-    spawn_local(async move {
-        let _ = bridge.enable_theming().await;
-    });
-    provide_context(RemoteClient::new(bridge, REMOTE_KEY));
-    let mode = RwSignal::new(Mode::Loading);
-    spawn_local(async move {
-        mode.set(match bridge.get_context().await {
+impl Mode {
+    /// Asks the host which module this is.
+    pub async fn detect(bridge: Bridge<GlobalBridge>) -> Mode {
+        match bridge.get_context().await {
             Ok(ctx) if ctx.extension.is_issue_panel() => {
                 Mode::IssuePanel(ctx.extension.issue.map(|i| i.key).unwrap_or_default())
             }
             Ok(ctx) if ctx.extension.is_macro() => Mode::Macro,
             Ok(ctx) => Mode::Unsupported(ctx.extension.kind),
             Err(e) => Mode::Unreachable(e.to_string()),
-        });
-    });
+        }
+    }
+}
 
+/// Mounts the app to `<body>` once the host has said which module this is (one bridge round
+/// trip). Deciding before mounting, rather than in a reactive branch, means the whole tree is
+/// built once and never rebuilt, so the bundle carries no code to rebuild it.
+pub fn mount() {
+    wasm_bindgen_futures::spawn_local(async {
+        let mode = Mode::detect(Bridge::global()).await;
+        leptos::mount::mount_to_body(move || view! { <App mode=mode /> });
+    });
+}
+
+/// Root component for one module.
+#[component]
+pub fn App(mode: Mode) -> impl IntoView {
+    let bridge = Bridge::global();
+    // Follow the product's light or dark theme with Atlassian's design tokens.
+    spawn_local(async move {
+        let _ = bridge.enable_theming().await;
+    });
+    provide_context(RemoteClient::new(bridge, REMOTE_KEY));
+
+    // The board, under the issue's header in an issue panel.
+    let board = |issue_key: Option<String>, label: &'static str| {
+        Either::Left(view! {
+            {issue_key.map(|key| view! { <IssueHeader issue_key=key /> })}
+            <TaskBoard label=label />
+        })
+    };
+    let alert = |text: String| Either::Right(note("tt-error", Some("alert"), None, text));
+    let content = match mode {
+        Mode::IssuePanel(key) => board(Some(key), "Tasks for this issue"),
+        Mode::Macro => board(None, "Team tasks"),
+        Mode::Unsupported(kind) => {
+            alert("Team Tasks cannot run in a ".to_owned() + &kind + " module.")
+        }
+        Mode::Unreachable(reason) => {
+            alert("Cannot reach the Atlassian product: ".to_owned() + &reason)
+        }
+    };
     view! {
         <main class="tt-app" data-testid="app-root">
             <h1 class="tt-title">"Team Tasks"</h1>
-            {move || {
-                // The board, under the issue's header in an issue panel.
-                let board = |issue_key: Option<String>, label: &'static str| {
-                    Either::Left(view! {
-                        {issue_key.map(|key| view! { <IssueHeader issue_key=key /> })}
-                        <TaskBoard label=label />
-                    })
-                };
-                let alert = |text: String| Either::Right(note("tt-error", Some("alert"), None, text));
-                match mode.get() {
-                    Mode::Loading => {
-                        Either::Right(note("tt-subtle", Some("status"), None, "Loading…".to_owned()))
-                    }
-                    Mode::IssuePanel(key) => board(Some(key), "Tasks for this issue"),
-                    Mode::Macro => board(None, "Team tasks"),
-                    Mode::Unsupported(kind) => {
-                        alert("Team Tasks cannot run in a ".to_owned() + &kind + " module.")
-                    }
-                    Mode::Unreachable(reason) => {
-                        alert("Cannot reach the Atlassian product: ".to_owned() + &reason)
-                    }
-                }
-            }}
+            {content}
         </main>
     }
 }
