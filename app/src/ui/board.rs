@@ -109,7 +109,7 @@ impl Board {
 }
 
 /// A [`note`] while `text` holds one. One closure type for every such slot in the bundle.
-fn note_slot(
+pub(super) fn note_slot(
     text: RwSignal<Option<String>>,
     class: &'static str,
     role: Option<&'static str>,
@@ -287,13 +287,6 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
     // Keyboard users land in the field they open, and back on the row's button after.
     let input: NodeRef<leptos::html::Input> = NodeRef::new();
     let rename_button: NodeRef<leptos::html::Button> = NodeRef::new();
-    Effect::new(move |_| {
-        if editing.get() {
-            if let Some(el) = input.get_untracked() {
-                let _ = el.focus();
-            }
-        }
-    });
     let close_editor = move || {
         editing.set(false);
         if let Some(el) = rename_button.get_untracked() {
@@ -302,13 +295,13 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
     };
 
     let checkbox_id = "task-".to_owned() + &id;
-    let id = StoredValue::new(id);
+    let (change_id, delete_id) = (id.clone(), id.clone());
     let save = move || match Title::parse(&draft.get_untracked()) {
         Ok(t) if title.with_untracked(|title| t.as_str() == title) => close_editor(),
         Ok(t) => {
             close_editor();
             board.update(
-                id.get_value(),
+                id.clone(),
                 TaskPatch {
                     title: Some(t.into_string()),
                     done: None,
@@ -327,7 +320,7 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
                 prop:checked=done
                 on:change=move |_| {
                     board.update(
-                        id.get_value(),
+                        change_id.clone(),
                         TaskPatch { title: None, done: Some(!done.get_untracked()) },
                     )
                 }
@@ -364,6 +357,12 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
                     } else {
                         draft.set(title.get_untracked());
                         editing.set(true);
+                        // The class binding shows the field after this handler returns.
+                        request_animation_frame(move || {
+                            if let Some(el) = input.get_untracked() {
+                                let _ = el.focus();
+                            }
+                        });
                     }
                 }
             >
@@ -372,7 +371,7 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
             <button
                 class="tt-icon-button"
                 aria-label=prefixed("Delete ", title)
-                on:click=move |_| board.delete(id.get_value())
+                on:click=move |_| board.delete(delete_id.clone())
             >
                 "✕"
             </button>

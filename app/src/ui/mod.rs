@@ -13,7 +13,10 @@ use crate::{
     bridge::{ApiError, Bridge, GlobalBridge, RemoteClient},
 };
 
-use self::{board::TaskBoard, header::IssueHeader};
+use self::{
+    board::{note_slot, TaskBoard},
+    header::IssueHeader,
+};
 
 /// The `remotes[].key` in manifest.yml that `requestRemote` calls go to.
 pub use crate::routes::REMOTE_KEY;
