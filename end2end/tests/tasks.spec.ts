@@ -58,6 +58,27 @@ test("issue panel: add, toggle, rename and delete, with progress written to Jira
   expect(writes.at(-1).body).toEqual({ done: 0, total: 1 });
 });
 
+test("deleting a task removes its row only: the other rows keep their elements and order", async ({ page }) => {
+  await page.goto(`${HOST}/site/globex/browse/GX-1`);
+  const panel = app(page);
+  for (const title of ["Keyed one", "Keyed two", "Keyed three"]) await addTask(panel, title);
+  const keyedTitles = async () =>
+    (await panel.locator("[data-testid=task] label").allTextContents()).filter((t) => t.startsWith("Keyed"));
+  expect(await keyedTitles()).toEqual(["Keyed one", "Keyed two", "Keyed three"]);
+
+  const third = await task(panel, "Keyed three").elementHandle();
+  await panel.getByRole("button", { name: "Delete Keyed two" }).click();
+  await expect(task(panel, "Keyed two")).toHaveCount(0);
+  // The third row is the same element as before, not a rebuilt one.
+  expect(await third!.evaluate((el) => el.isConnected)).toBe(true);
+  expect(await keyedTitles()).toEqual(["Keyed one", "Keyed three"]);
+
+  // The server's order is the panel's order.
+  await page.reload();
+  await expect(task(panel, "Keyed three")).toBeVisible();
+  expect(await keyedTitles()).toEqual(["Keyed one", "Keyed three"]);
+});
+
 test("issue panel: usable with the keyboard alone", async ({ page }) => {
   await page.goto(`${HOST}/site/acme/browse/TT-2`);
   const panel = app(page);
