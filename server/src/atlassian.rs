@@ -73,19 +73,12 @@ impl<'a> Jira<'a> {
             self.api_base_url,
             encode(issue_id)
         );
-        let response = self
+        let request = self
             .http
             .get(url)
             .query(&[("fields", "summary,status")])
-            .bearer_auth(token.expose_secret())
-            .header("accept", "application/json")
-            .timeout(TIMEOUT)
-            .send()
-            .await
-            .map_err(AtlassianError::Network)?;
-        if !response.status().is_success() {
-            return Err(AtlassianError::Status(response.status().as_u16()));
-        }
+            .header("accept", "application/json");
+        let response = send(request, token.expose_secret()).await?;
         let issue: Issue = response.json().await.map_err(AtlassianError::Decode)?;
         Ok(IssueSummary {
             key: issue.key,
@@ -108,20 +101,29 @@ impl<'a> Jira<'a> {
             self.api_base_url,
             encode(issue_id)
         );
-        let response = self
+        let request = self
             .http
             .put(url)
-            .bearer_auth(token.expose_secret())
-            .json(&json!({ "done": progress.done, "total": progress.total }))
-            .timeout(TIMEOUT)
-            .send()
-            .await
-            .map_err(AtlassianError::Network)?;
-        if !response.status().is_success() {
-            return Err(AtlassianError::Status(response.status().as_u16()));
-        }
-        Ok(())
+            .json(&json!({ "done": progress.done, "total": progress.total }));
+        send(request, token.expose_secret()).await.map(drop)
     }
+}
+
+/// Sends `request` with `token` and the time limit; anything but a 2xx is an error.
+async fn send(
+    request: reqwest::RequestBuilder,
+    token: &str,
+) -> Result<reqwest::Response, AtlassianError> {
+    let response = request
+        .bearer_auth(token)
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .map_err(AtlassianError::Network)?;
+    if !response.status().is_success() {
+        return Err(AtlassianError::Status(response.status().as_u16()));
+    }
+    Ok(response)
 }
 
 /// Issue ids are numeric and keys alphanumeric; anything else is escaped, not trusted.
