@@ -10,8 +10,8 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH" # npm's wasm-opt fir
 
 # The resource. The precompiled std is built for speed and carries panic messages, formatting
 # and unwinding support; rebuilding it with the wasm (`-Zbuild-std`) lets LTO and opt-level z
-# reach into it, and `panic=immediate-abort` turns every panic into a bare trap. The whole
-# resource goes from 125,678 to 108,112 B gzip (scripts/bundle-size.sh).
+# reach into it, and `panic=immediate-abort` turns every panic into a bare trap. It took the
+# whole resource from 125,678 to 108,112 B gzip (scripts/bundle-size.sh).
 # `-Z` flags are unstable: RUSTC_BOOTSTRAP=1 lets this pinned stable toolchain take them, for this
 # one build only (the remote below and every debug build use plain stable). Needs the rust-src
 # component (scripts/setup.sh adds it).

@@ -71,8 +71,31 @@ impl Board {
         })
     }
 
-    /// Mounts `row` at the end of the list.
-    fn show(&self, row: Row) {
+    // `rows` (the data) and `mounted` (the elements) change together, only through these three.
+
+    /// Shows `rows` in place of whatever the list showed.
+    fn set_rows(&self, rows: Vec<Row>) {
+        self.mounted.update_value(Vec::clear);
+        for row in &rows {
+            self.mount(row.clone());
+        }
+        self.rows.set(rows);
+    }
+
+    /// Adds `row` at the end of the list.
+    fn push_row(&self, row: Row) {
+        self.mount(row.clone());
+        self.rows.update(|rows| rows.push(row));
+    }
+
+    /// Takes task `id`'s row out of the list.
+    fn remove_row(&self, id: &str) {
+        self.mounted.update_value(|m| m.retain(|(i, _)| i != id));
+        self.rows.update(|rows| rows.retain(|r| r.id != id));
+    }
+
+    /// Mounts `row`'s elements at the end of the `<ul>`.
+    fn mount(&self, row: Row) {
         let Some(list) = self.list.get_untracked() else {
             return;
         };
@@ -102,9 +125,7 @@ impl Board {
                 row.done.set(task.done);
             }
             None => {
-                let row = self.row(task);
-                self.rows.update(|rows| rows.push(row.clone()));
-                self.show(row);
+                self.push_row(self.row(task));
             }
         }
     }
@@ -127,8 +148,7 @@ impl Board {
             match client.call(&DeleteTask { id: id.clone() }).await {
                 Ok(()) => {
                     board.error.set(None);
-                    board.rows.update(|rows| rows.retain(|r| r.id != id));
-                    board.mounted.update_value(|m| m.retain(|(i, _)| *i != id));
+                    board.remove_row(&id);
                     board.rows.with_untracked(|rows| {
                         let done = rows.iter().filter(|r| r.done.get_untracked()).count();
                         board.done.set(done as u32);
@@ -188,12 +208,7 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
                     if let Scope::Team { team: name } = list.scope {
                         team.set(Some("Team: ".to_owned() + &name));
                     }
-                    let rows: Vec<Row> = list.tasks.into_iter().map(|t| board.row(t)).collect();
-                    board.mounted.update_value(Vec::clear);
-                    for row in rows.iter().cloned() {
-                        board.show(row);
-                    }
-                    board.rows.set(rows);
+                    board.set_rows(list.tasks.into_iter().map(|t| board.row(t)).collect());
                     board.progress(list.progress);
                     ready.set(true);
                 }
@@ -304,8 +319,8 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
                     )
                 })
             }}
-            // Built once and hidden until there are rows to show, so it is never rebuilt.
-            // Keyed by id: rows come and go, a changed task updates its own row.
+            // Built once and hidden until there are rows to show, so it is never rebuilt. The
+            // rows are mounted into it one by one (`MountedRows`); a changed task updates its own.
             <ul node_ref=board.list class="tt-list" aria-label=label hidden=move || !ready.get() || empty()></ul>
         </section>
     }
