@@ -239,28 +239,22 @@ async fn get_issue(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
-    let call = match begin(&state, method, uri, &headers, &cloud) {
-        Ok(call) => call,
-        Err(refused) => return refused.into_response(),
-    };
-    let found = match call.issue(&issue) {
-        Ok(found) => found,
-        Err(not_found) => return not_found.into_response(),
-    };
+) -> Result<Response, Refused> {
+    let call = begin(&state, method, uri, &headers, &cloud)?;
+    let found = call.issue(&issue)?;
     let category = match found.status {
         "Done" => "done",
         "To Do" => "new",
         _ => "indeterminate",
     };
-    call.ok(json!({
+    Ok(call.ok(json!({
         "id": found.id,
         "key": found.key,
         "fields": {
             "summary": found.summary,
             "status": { "name": found.status, "statusCategory": { "key": category } },
         }
-    }))
+    })))
 }
 
 async fn get_property(
@@ -269,15 +263,9 @@ async fn get_property(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
-    let call = match begin(&state, method, uri, &headers, &cloud) {
-        Ok(call) => call,
-        Err(refused) => return refused.into_response(),
-    };
-    let found = match call.issue(&issue) {
-        Ok(found) => found,
-        Err(not_found) => return not_found.into_response(),
-    };
+) -> Result<Response, Refused> {
+    let call = begin(&state, method, uri, &headers, &cloud)?;
+    let found = call.issue(&issue)?;
     let value = state
         .store
         .lock()
@@ -285,10 +273,10 @@ async fn get_property(
         .properties
         .get(&(cloud, found.id.to_owned(), key.clone()))
         .cloned();
-    match value {
+    Ok(match value {
         Some(value) => call.ok(json!({ "key": key, "value": value })),
         None => call.error(StatusCode::NOT_FOUND, "The property was not found."),
-    }
+    })
 }
 
 async fn put_property(
@@ -298,20 +286,14 @@ async fn put_property(
     uri: Uri,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Response {
-    let call = match begin(&state, method, uri, &headers, &cloud) {
-        Ok(call) => call,
-        Err(refused) => return refused.into_response(),
-    };
-    let found = match call.issue(&issue) {
-        Ok(found) => found,
-        Err(not_found) => return not_found.into_response(),
-    };
+) -> Result<Response, Refused> {
+    let call = begin(&state, method, uri, &headers, &cloud)?;
+    let found = call.issue(&issue)?;
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
-        return call.error(
+        return Ok(call.error(
             StatusCode::BAD_REQUEST,
             "The property value must be valid JSON.",
-        );
+        ));
     };
     let existed = state
         .store
@@ -326,7 +308,7 @@ async fn put_property(
     } else {
         StatusCode::CREATED
     };
-    call.answer(status, Some(value), status.into_response())
+    Ok(call.answer(status, Some(value), status.into_response()))
 }
 
 async fn get_page(
@@ -335,15 +317,12 @@ async fn get_page(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
-    let call = match begin(&state, method, uri, &headers, &cloud) {
-        Ok(call) => call,
-        Err(refused) => return refused.into_response(),
-    };
-    match call.caller.site.page(&page) {
+) -> Result<Response, Refused> {
+    let call = begin(&state, method, uri, &headers, &cloud)?;
+    Ok(match call.caller.site.page(&page) {
         Some(p) => call.ok(
             json!({ "id": p.id, "title": p.title, "spaceId": p.space_id, "status": "current" }),
         ),
         None => call.error(StatusCode::NOT_FOUND, "Page not found"),
-    }
+    })
 }
