@@ -6,25 +6,19 @@ use std::time::Duration;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use server::fit::{mint, CacheStats, FitConfig, FitError, FitVerifier, JwksConfig};
 
-use crate::helpers::{claims, JwksServer, APP_ID, KEY, STRANGER};
+use crate::helpers::{claims, warm_verifier, JwksServer, APP_ID, KEY, STRANGER};
 
 /// A warm verifier against `jwks`, with this leeway and cache size.
 async fn verifier(jwks: &JwksServer, leeway: Duration, cache_entries: usize) -> FitVerifier {
     let mut keys = JwksConfig::new(jwks.url.clone());
     // Refetches are triggered explicitly here; keep unknown kids from triggering more.
     keys.refetch_interval = Duration::from_secs(3600);
-    let verifier = FitVerifier::new(FitConfig {
+    warm_verifier(FitConfig {
         leeway,
         cache_entries,
         ..FitConfig::new(APP_ID, keys)
     })
-    .unwrap();
-    verifier
-        .jwks()
-        .refresh()
-        .await
-        .expect("Failed to warm the JWKS cache");
-    verifier
+    .await
 }
 
 fn stats(hits: u64, misses: u64, entries: usize) -> CacheStats {

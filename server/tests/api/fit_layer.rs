@@ -9,20 +9,14 @@ use secrecy::ExposeSecret;
 use server::fit::{require_fit, Fit, FitConfig, FitVerifier, ForgeOAuth, JwksConfig};
 use tower::ServiceExt;
 
-use crate::helpers::{valid_token, JwksServer, APP_ID, KEY};
+use crate::helpers::{valid_token, warm_verifier, JwksServer, APP_ID, KEY};
 
 async fn verifier(jwks: &JwksServer) -> FitVerifier {
-    let verifier = FitVerifier::new(FitConfig {
+    warm_verifier(FitConfig {
         leeway: Duration::from_secs(5),
         ..FitConfig::new(APP_ID, JwksConfig::new(jwks.url.clone()))
     })
-    .unwrap();
-    verifier
-        .jwks()
-        .refresh()
-        .await
-        .expect("Failed to warm the JWKS cache");
-    verifier
+    .await
 }
 
 /// Answers what the handler saw: the tenant and whether each forwarded token arrived intact.

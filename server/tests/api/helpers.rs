@@ -16,7 +16,7 @@ use server::{
     configuration::Settings,
     fit::{
         mint::{self, SigningKey},
-        FitClaims,
+        FitClaims, FitConfig, FitVerifier,
     },
     startup::Application,
 };
@@ -236,6 +236,17 @@ fn init_test_logging() {
 }
 
 /// Forge-like claims for [`APP_ID`], issued now.
+/// A verifier built from `config`, with its JWKS already fetched.
+pub async fn warm_verifier(config: FitConfig) -> FitVerifier {
+    let verifier = FitVerifier::new(config).unwrap();
+    verifier
+        .jwks()
+        .refresh()
+        .await
+        .expect("Failed to warm the JWKS cache");
+    verifier
+}
+
 pub fn claims() -> FitClaims {
     mint::issue_panel_claims(APP_ID, mint::now())
 }
