@@ -133,6 +133,11 @@ fn macro_claims(jira: &JiraStub, team: Option<&str>) -> FitClaims {
     c
 }
 
+/// The list's titles, in order.
+fn titles(list: &TaskList) -> Vec<&str> {
+    list.tasks.iter().map(|t| t.title.as_str()).collect()
+}
+
 fn other_installation(mut c: FitClaims) -> FitClaims {
     c.app.installation_id = "ari:cloud:ecosystem::installation/00000000-other-tenant".into();
     c
@@ -205,8 +210,7 @@ async fn an_issue_panel_creates_lists_updates_and_deletes_its_tasks() {
     let second = app.create(&c, "Ship it").await;
 
     let list = app.list("/tasks", &c).await;
-    let titles: Vec<_> = list.tasks.iter().map(|t| t.title.as_str()).collect();
-    assert_eq!(titles, ["Write the tests", "Ship it"]);
+    assert_eq!(titles(&list), ["Write the tests", "Ship it"]);
     assert_eq!(
         list.scope,
         app::tasks::Scope::Issue {
@@ -581,14 +585,7 @@ async fn the_macro_lists_the_team_from_the_query_or_its_config() {
             team: "Platform".into()
         }
     );
-    assert_eq!(
-        platform
-            .tasks
-            .iter()
-            .map(|t| t.title.as_str())
-            .collect::<Vec<_>>(),
-        ["Plan"]
-    );
+    assert_eq!(titles(&platform), ["Plan"]);
     let forge = app.list("/tasks", &configured).await;
     assert_eq!(
         forge.scope,
@@ -596,14 +593,7 @@ async fn the_macro_lists_the_team_from_the_query_or_its_config() {
             team: "Forge".into()
         }
     );
-    assert_eq!(
-        forge
-            .tasks
-            .iter()
-            .map(|t| t.title.as_str())
-            .collect::<Vec<_>>(),
-        ["Default team task"]
-    );
+    assert_eq!(titles(&forge), ["Default team task"]);
     assert!(jira.calls().is_empty(), "team lists touch no issue");
 
     let unconfigured = macro_claims(&jira, None);
