@@ -82,7 +82,7 @@ async fn created_tasks_are_listed_oldest_first_with_progress() {
 #[tokio::test]
 async fn another_installation_can_neither_see_nor_change_a_task() {
     for (backend, db, _dir) in databases().await {
-        let scope = ScopeKey::Team("Forge".into());
+        let scope = ScopeKey::team("98305", "Forge");
         let task = db
             .create_task(ACME, &scope, Title::parse("Secret").unwrap(), "alice")
             .await
@@ -147,7 +147,7 @@ async fn a_patch_changes_only_the_fields_it_names() {
 #[tokio::test]
 async fn deleting_removes_the_task_once() {
     for (backend, db, _dir) in databases().await {
-        let scope = ScopeKey::Team("Ops".into());
+        let scope = ScopeKey::team("98305", "Ops");
         let task = db
             .create_task(ACME, &scope, Title::parse("Gone soon").unwrap(), "alice")
             .await
@@ -181,7 +181,7 @@ async fn the_database_refuses_an_overlong_title_even_past_the_api() {
 async fn data_survives_reopening_the_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/nested/dir/tasks.db", dir.path().display());
-    let scope = ScopeKey::Team("Forge".into());
+    let scope = ScopeKey::team("98305", "Forge");
     {
         let db = Database::connect(&url).await.unwrap();
         db.create_task(ACME, &scope, Title::parse("Persist me").unwrap(), "alice")
@@ -201,7 +201,7 @@ async fn a_pool_of_one_connection_serves_concurrent_reads_and_writes() {
     let url = format!("sqlite://{}/tasks.db", dir.path().display());
     let db = Database::connect_with(&url, Some(1)).await.unwrap();
     assert_eq!(db.pool().options().get_max_connections(), 1);
-    let scope = ScopeKey::Team("Forge".into());
+    let scope = ScopeKey::team("98305", "Forge");
 
     let writes = (0..10).map(|i| {
         let (db, scope) = (db.clone(), scope.clone());
@@ -248,9 +248,141 @@ async fn a_postgres_connection_closed_while_idle_is_replaced_not_handed_out() {
         .await;
 
     // Act: the next query finds the connection idle long enough to be pinged first.
-    let tasks = db.list_tasks(ACME, &ScopeKey::Team("Forge".into())).await;
+    let tasks = db.list_tasks(ACME, &ScopeKey::team("98305", "Forge")).await;
 
     // Assert: the dead connection was dropped and a new one served the query.
     assert!(tasks.unwrap().is_empty());
     assert_ne!(backend_pid().await.unwrap(), pid);
+}
+
+#[tokio::test]
+async fn the_same_team_in_two_spaces_is_two_lists() {
+    for (backend, db, _dir) in databases().await {
+        let eng = ScopeKey::team("98305", "Forge");
+        let ops = ScopeKey::team("196609", "Forge");
+        db.create_task(ACME, &eng, Title::parse("ENG's").unwrap(), "alice")
+            .await
+            .unwrap();
+        let theirs = db.list_tasks(ACME, &ops).await.unwrap();
+        assert!(theirs.is_empty(), "{backend}: {theirs:?}");
+        assert_eq!(
+            db.list_tasks(ACME, &eng).await.unwrap().len(),
+            1,
+            "{backend}"
+        );
+        assert_eq!(db.progress(ACME, &ops).await.unwrap().total, 0, "{backend}");
+    }
+}
+
+/// A database as the previous release left it: migrated up to the first migration, with team
+/// rows that have no space. Returns its URL.
+async fn database_from_before_spaces(backend: &str) -> (String, Option<tempfile::TempDir>) {
+    use sqlx::{any::install_default_drivers, AnyPool};
+    let (url, dir) = match backend {
+        "sqlite" => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}/tasks.db?mode=rwc", dir.path().display());
+            (url, Some(dir))
+        }
+        _ => {
+            let base = std::env::var("TEST_DATABASE_URL").unwrap();
+            (server_test_support::fresh_postgres_url(&base).await, None)
+        }
+    };
+    install_default_drivers();
+    let pool = AnyPool::connect(&url).await.unwrap();
+    let first = server::db::MIGRATOR.iter().next().unwrap();
+    sqlx::raw_sql(&first.sql).execute(&pool).await.unwrap();
+    for (id, inst, team, title) in [
+        ("old-1", ACME, "Forge", "From before spaces"),
+        ("old-2", ACME, "Forge", "Also old"),
+        ("old-3", GLOBEX, "Forge", "Another tenant's"),
+    ] {
+        sqlx::query(
+            "INSERT INTO tasks (id, installation_id, scope_kind, scope_key, title, done, created_by, created_at, updated_at) \
+             VALUES ($1, $2, 'team', $3, $4, FALSE, 'alice', 1, 1)",
+        )
+        .bind(id)
+        .bind(inst)
+        .bind(team)
+        .bind(title)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    // Record the first migration as applied, as sqlx would have.
+    sqlx::raw_sql(
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+         installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+         checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)"
+            .replace("BLOB", if backend == "sqlite" { "BLOB" } else { "BYTEA" })
+            .as_str(),
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ($1, $2, TRUE, $3, 0)",
+    )
+    .bind(first.version)
+    .bind(first.description.to_string())
+    .bind(first.checksum.to_vec())
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    (url, dir)
+}
+
+#[tokio::test]
+async fn team_rows_from_before_spaces_are_kept_and_claimed_by_the_first_space_to_open_them() {
+    let mut backends = vec!["sqlite"];
+    if std::env::var("TEST_DATABASE_URL").is_ok() {
+        backends.push("postgres");
+    }
+    for backend in backends {
+        let (url, _dir) = database_from_before_spaces(backend).await;
+        // Arrange: the upgrade runs the new migration on the old rows.
+        let db = Database::connect(&url).await.expect("migrate");
+        // A second replica, started before any claim.
+        let replica = Database::connect(&url).await.unwrap();
+        let eng = ScopeKey::team("98305", "Forge");
+        let ops = ScopeKey::team("196609", "Forge");
+
+        // Act: a macro in ENG opens team Forge first, then one in OPS.
+        db.claim_unscoped_team(ACME, "98305", "Forge")
+            .await
+            .unwrap();
+        db.claim_unscoped_team(ACME, "196609", "Forge")
+            .await
+            .unwrap();
+
+        // Assert: ENG has both old rows, OPS none, and the other tenant's row is untouched.
+        let titles: Vec<String> = db
+            .list_tasks(ACME, &eng)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.title)
+            .collect();
+        assert_eq!(titles, ["From before spaces", "Also old"], "{backend}");
+        assert!(
+            db.list_tasks(ACME, &ops).await.unwrap().is_empty(),
+            "{backend}"
+        );
+        let globex = db.find_task(GLOBEX, "old-3").await.unwrap().unwrap();
+        assert_eq!(globex.scope, ScopeKey::team("", "Forge"), "{backend}");
+
+        // The other replica's claim for OPS comes too late: a no-op.
+        replica
+            .claim_unscoped_team(ACME, "196609", "Forge")
+            .await
+            .unwrap();
+        assert_eq!(
+            db.list_tasks(ACME, &eng).await.unwrap().len(),
+            2,
+            "{backend}"
+        );
+    }
 }

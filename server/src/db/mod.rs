@@ -7,12 +7,18 @@
 /// Task queries.
 pub mod tasks;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    collections::HashSet,
+    path::Path,
+    str::FromStr,
+    sync::{Arc, Mutex, MutexGuard},
+    time::Duration,
+};
 
 use anyhow::Context as _;
 use sqlx::{
     any::{install_default_drivers, AnyPoolOptions},
-    AnyPool, Connection as _, Executor,
+    AnyPool, Connection as _, Executor, Row as _,
 };
 
 /// Migrations embedded at compile time and run at start.
@@ -33,6 +39,9 @@ pub const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// (installation, team) pairs with rows from before team lists had a space, read at start;
+    /// see [`Database::claim_unscoped_team`].
+    unscoped_teams: Arc<Mutex<HashSet<(String, String)>>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,7 +115,26 @@ impl Database {
             .run(&pool)
             .await
             .context("running database migrations")?;
-        Ok(Self { pool, backend })
+        let unscoped = sqlx::query(
+            "SELECT DISTINCT installation_id, scope_key FROM tasks WHERE scope_kind = 'team' AND space_id = ''",
+        )
+        .fetch_all(&pool)
+        .await
+        .context("reading team lists without a space")?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<HashSet<(String, String)>, sqlx::Error>>()?;
+        Ok(Self {
+            pool,
+            backend,
+            unscoped_teams: Arc::new(Mutex::new(unscoped)),
+        })
+    }
+
+    fn unscoped_teams(&self) -> MutexGuard<'_, HashSet<(String, String)>> {
+        self.unscoped_teams
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -9,23 +9,35 @@ use super::Database;
 /// Where a task lives inside its installation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeKey {
+    /// A Jira issue's list, by issue id.
     Issue(String),
-    Team(String),
+    /// A team's list in one Confluence space (the FIT's `context.extension.space.id`). Rows from
+    /// before lists had a space have `space` empty until a macro claims them.
+    Team { space: String, team: String },
 }
 
 impl ScopeKey {
-    fn parts(&self) -> (&'static str, &str) {
-        match self {
-            ScopeKey::Issue(id) => ("issue", id),
-            ScopeKey::Team(team) => ("team", team),
+    /// A team's list in `space`.
+    pub fn team(space: impl Into<String>, team: impl Into<String>) -> Self {
+        ScopeKey::Team {
+            space: space.into(),
+            team: team.into(),
         }
     }
 
-    fn from_parts(kind: &str, key: String) -> Self {
+    /// `(scope_kind, space_id, scope_key)` as stored.
+    fn parts(&self) -> (&'static str, &str, &str) {
+        match self {
+            ScopeKey::Issue(id) => ("issue", "", id),
+            ScopeKey::Team { space, team } => ("team", space, team),
+        }
+    }
+
+    fn from_parts(kind: &str, space: String, key: String) -> Self {
         if kind == "issue" {
             ScopeKey::Issue(key)
         } else {
-            ScopeKey::Team(key)
+            ScopeKey::Team { space, team: key }
         }
     }
 }
@@ -39,13 +51,13 @@ pub struct StoredTask {
 
 /// `done` is read as a 0/1 BIGINT: sqlx's `Any` driver cannot decode SQLite's BOOLEAN, and the
 /// cast reads the same on both databases.
-const COLUMNS: &str = "id, scope_kind, scope_key, title, \
+const COLUMNS: &str = "id, scope_kind, space_id, scope_key, title, \
     CAST(CASE WHEN done THEN 1 ELSE 0 END AS BIGINT) AS done, created_by, created_at, updated_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredTask, sqlx::Error> {
     let kind: String = row.try_get("scope_kind")?;
     Ok(StoredTask {
-        scope: ScopeKey::from_parts(&kind, row.try_get("scope_key")?),
+        scope: ScopeKey::from_parts(&kind, row.try_get("space_id")?, row.try_get("scope_key")?),
         task: Task {
             id: row.try_get("id")?,
             title: row.try_get("title")?,
@@ -71,14 +83,15 @@ impl Database {
         installation: &str,
         scope: &ScopeKey,
     ) -> Result<Vec<Task>, sqlx::Error> {
-        let (kind, key) = scope.parts();
+        let (kind, space, key) = scope.parts();
         let sql = format!(
-            "SELECT {COLUMNS} FROM tasks WHERE installation_id = $1 AND scope_kind = $2 AND scope_key = $3 \
-             ORDER BY created_at, id"
+            "SELECT {COLUMNS} FROM tasks WHERE installation_id = $1 AND scope_kind = $2 AND space_id = $3 \
+             AND scope_key = $4 ORDER BY created_at, id"
         );
         let rows = sqlx::query(&sql)
             .bind(installation)
             .bind(kind)
+            .bind(space)
             .bind(key)
             .fetch_all(self.pool())
             .await?;
@@ -90,14 +103,15 @@ impl Database {
         installation: &str,
         scope: &ScopeKey,
     ) -> Result<Progress, sqlx::Error> {
-        let (kind, key) = scope.parts();
+        let (kind, space, key) = scope.parts();
         // CASE instead of SUM(done): booleans sum differently on the two databases.
         let row = sqlx::query(
             "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN done THEN 1 ELSE 0 END), 0) AS BIGINT) AS done \
-             FROM tasks WHERE installation_id = $1 AND scope_kind = $2 AND scope_key = $3",
+             FROM tasks WHERE installation_id = $1 AND scope_kind = $2 AND space_id = $3 AND scope_key = $4",
         )
         .bind(installation)
         .bind(kind)
+        .bind(space)
         .bind(key)
         .fetch_one(self.pool())
         .await?;
@@ -116,7 +130,7 @@ impl Database {
         title: Title,
         created_by: &str,
     ) -> Result<Task, sqlx::Error> {
-        let (kind, key) = scope.parts();
+        let (kind, space, key) = scope.parts();
         let now = now_millis();
         let task = Task {
             id: uuid::Uuid::new_v4().to_string(),
@@ -127,12 +141,13 @@ impl Database {
             updated_at: now,
         };
         sqlx::query(
-            "INSERT INTO tasks (id, installation_id, scope_kind, scope_key, title, done, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO tasks (id, installation_id, scope_kind, space_id, scope_key, title, done, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&task.id)
         .bind(installation)
         .bind(kind)
+        .bind(space)
         .bind(key)
         .bind(&task.title)
         .bind(task.done)
@@ -184,6 +199,43 @@ impl Database {
             return Ok(None);
         }
         self.find_task(installation, id).await
+    }
+
+    /// Moves a team's rows from before lists had a space (space `''`) into `space`, the first
+    /// time a macro of that installation opens that team. Only teams that had such rows when the
+    /// process started are ever looked at, so this costs nothing on the hot path once they are
+    /// claimed; the `space_id = ''` condition makes a second claim, by another replica, a no-op.
+    pub async fn claim_unscoped_team(
+        &self,
+        installation: &str,
+        space: &str,
+        team: &str,
+    ) -> Result<(), sqlx::Error> {
+        let key = (installation.to_owned(), team.to_owned());
+        if !self.unscoped_teams().contains(&key) {
+            return Ok(());
+        }
+        let claimed = sqlx::query(
+            "UPDATE tasks SET space_id = $1 WHERE installation_id = $2 AND scope_kind = 'team' \
+             AND scope_key = $3 AND space_id = ''",
+        )
+        .bind(space)
+        .bind(installation)
+        .bind(team)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        self.unscoped_teams().remove(&key);
+        if claimed > 0 {
+            tracing::info!(
+                installation,
+                space,
+                team,
+                claimed,
+                "claimed a team list from before lists had a space"
+            );
+        }
+        Ok(())
     }
 
     /// `true` when a task was deleted.

@@ -1,10 +1,15 @@
 //! Team Tasks' REST API. Every route runs behind the FIT layer; the tenant (installation), the
 //! user and the issue come only from the verified token.
 //!
-//! - `GET /tasks[?team=]` — a scope's tasks and progress (also `/tasks/`)
+//! - `GET /tasks[?team=]` — a list's tasks and progress (also `/tasks/`)
 //! - `POST /tasks` `{title, team?}` → 201
-//! - `PATCH /tasks/{id}` `{title?, done?}` → 200
-//! - `DELETE /tasks/{id}` → 204
+//! - `PATCH /tasks/{id}[?team=]` `{title?, done?}` → 200
+//! - `DELETE /tasks/{id}[?team=]` → 204
+//!
+//! Who reaches which list: an issue panel its issue's; a macro the list of (its space, its
+//! configured team). `team` may choose the team only when the macro's config names none; a
+//! different team is a 403. A task outside the caller's list is a 404, as another tenant's is.
+//! Every write needs a user (`principal`).
 //! - `GET /issue` — the panel header, read from Jira as the user
 //!
 //! After every change on an issue, the progress is written to the issue's `tasks-progress`
@@ -41,12 +46,16 @@ pub fn router() -> Router<AppState> {
         .route(GetIssueHeader::PATH, get(issue_header))
 }
 
-/// What the caller may touch, from its verified context.
+/// Whose list the caller works on, from its verified context only.
 enum Caller {
     /// A Jira issue panel: exactly one issue's tasks.
     Issue { issue_id: String },
-    /// A Confluence macro: team lists, the default team from the macro's config.
-    Macro { default_team: Option<String> },
+    /// A Confluence macro: a team's list in the macro's space. When the macro's saved config
+    /// names a team, that is the only list it reaches.
+    Macro {
+        space_id: String,
+        config_team: Option<String>,
+    },
 }
 
 fn caller(claims: &FitClaims) -> Result<Caller> {
@@ -54,8 +63,15 @@ fn caller(claims: &FitClaims) -> Result<Caller> {
         Some(ExtensionClaims::IssuePanel { issue, .. }) => Ok(Caller::Issue {
             issue_id: issue.id.clone(),
         }),
-        Some(ExtensionClaims::Macro { config, .. }) => Ok(Caller::Macro {
-            default_team: config
+        Some(ExtensionClaims::Macro { config, space, .. }) => Ok(Caller::Macro {
+            space_id: space
+                .as_ref()
+                .and_then(|s| s.id.clone())
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| {
+                    ApiError::Forbidden("This macro's Confluence space is unknown.".into())
+                })?,
+            config_team: config
                 .as_ref()
                 .and_then(|c| c.get("team"))
                 .and_then(|t| t.as_str())
@@ -68,34 +84,68 @@ fn caller(claims: &FitClaims) -> Result<Caller> {
 }
 
 impl Caller {
-    /// The scope of a list or create, given the request's team (macro only).
-    fn scope(&self, team: Option<&str>) -> Result<ScopeKey> {
+    /// The caller's own list, given the team the request names (`?team=` or a body's `team`;
+    /// macro only). A macro whose config names a team may name no other: the config is what the
+    /// page's editors chose, and the request is whatever the browser sends.
+    fn own_list(&self, requested: Option<&str>) -> Result<ScopeKey> {
         match self {
             Caller::Issue { issue_id } => Ok(ScopeKey::Issue(issue_id.clone())),
-            Caller::Macro { default_team } => {
-                let team = match team {
-                    Some(raw) => Some(parse_team(raw).ok_or_else(|| {
-                        ApiError::Unprocessable("A team name is 1 to 100 characters.".into())
-                    })?),
-                    None => default_team.clone(),
+            Caller::Macro {
+                space_id,
+                config_team,
+            } => {
+                let requested = requested
+                    .map(|raw| {
+                        parse_team(raw).ok_or_else(|| {
+                            ApiError::Unprocessable("A team name is 1 to 100 characters.".into())
+                        })
+                    })
+                    .transpose()?;
+                let team = match (config_team, requested) {
+                    (Some(configured), Some(other)) if *configured != other => {
+                        return Err(ApiError::Forbidden(format!(
+                            "This macro is set to team {configured}: it cannot reach another team's list."
+                        )))
+                    }
+                    (Some(configured), _) => configured.clone(),
+                    (None, Some(requested)) => requested,
+                    (None, None) => {
+                        return Err(ApiError::Unprocessable(
+                            "Say which team: ?team=<name>, or set the macro's team.".into(),
+                        ))
+                    }
                 };
-                team.map(ScopeKey::Team).ok_or_else(|| {
-                    ApiError::Unprocessable(
-                        "Say which team: ?team=<name>, or set the macro's team.".into(),
-                    )
-                })
+                Ok(ScopeKey::team(space_id.clone(), team))
             }
         }
     }
+}
 
-    /// Whether a stored task is reachable from here (an issue panel sees only its issue).
-    fn may_touch(&self, scope: &ScopeKey) -> bool {
-        match (self, scope) {
-            (Caller::Issue { issue_id }, ScopeKey::Issue(id)) => issue_id == id,
-            (Caller::Macro { .. }, ScopeKey::Team(_)) => true,
-            _ => false,
-        }
+/// The caller's own list, with any rows of that team from before lists had a space claimed
+/// for it (see `Database::claim_unscoped_team`).
+async fn own_list(
+    state: &AppState,
+    claims: &FitClaims,
+    requested: Option<&str>,
+) -> Result<ScopeKey> {
+    let scope = caller(claims)?.own_list(requested)?;
+    if let ScopeKey::Team { space, team } = &scope {
+        state
+            .db
+            .claim_unscoped_team(installation(claims), space, team)
+            .await
+            .map_err(anyhow::Error::from)?;
     }
+    Ok(scope)
+}
+
+/// Every write is made by a user: the token's `principal`. Without one (a trigger, a backend
+/// call) nothing is written, and nothing is written to Jira on anyone's behalf.
+fn author(claims: &FitClaims) -> Result<&str> {
+    claims
+        .principal
+        .as_deref()
+        .ok_or_else(|| ApiError::Forbidden("Only a signed-in user can change tasks.".into()))
 }
 
 fn wire_scope(scope: &ScopeKey) -> Scope {
@@ -103,7 +153,7 @@ fn wire_scope(scope: &ScopeKey) -> Scope {
         ScopeKey::Issue(id) => Scope::Issue {
             issue_id: id.clone(),
         },
-        ScopeKey::Team(team) => Scope::Team { team: team.clone() },
+        ScopeKey::Team { team, .. } => Scope::Team { team: team.clone() },
     }
 }
 
@@ -117,7 +167,7 @@ async fn list(
     Fit(claims): Fit,
     AppQuery(query): AppQuery<TaskQuery>,
 ) -> Result<Json<TaskList>> {
-    let scope = caller(&claims)?.scope(query.team.as_deref())?;
+    let scope = own_list(&state, &claims, query.team.as_deref()).await?;
     let tasks = state
         .db
         .list_tasks(installation(&claims), &scope)
@@ -142,12 +192,9 @@ async fn create(
     oauth: ForgeOAuth,
     AppJson(new): AppJson<NewTask>,
 ) -> Result<(StatusCode, Json<TaskChange>)> {
+    let author = author(&claims)?;
     let title = Title::parse(&new.title).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    let scope = caller(&claims)?.scope(new.team.as_deref())?;
-    let author = claims
-        .principal
-        .as_deref()
-        .ok_or_else(|| ApiError::Forbidden("Only a signed-in user can add tasks.".into()))?;
+    let scope = own_list(&state, &claims, new.team.as_deref()).await?;
     let task = state
         .db
         .create_task(installation(&claims), &scope, title, author)
@@ -170,9 +217,11 @@ async fn update(
     Fit(claims): Fit,
     oauth: ForgeOAuth,
     Path(id): Path<String>,
+    AppQuery(query): AppQuery<TaskQuery>,
     AppJson(patch): AppJson<TaskPatch>,
 ) -> Result<Json<TaskChange>> {
-    let who = caller(&claims)?;
+    author(&claims)?;
+    let list = own_list(&state, &claims, query.team.as_deref()).await?;
     if patch.title.is_none() && patch.done.is_none() {
         return Err(ApiError::Unprocessable(
             "Nothing to change: send title or done.".into(),
@@ -185,14 +234,15 @@ async fn update(
         .transpose()
         .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let inst = installation(&claims);
-    // Check the scope before writing: an issue panel must not reach another issue's tasks.
+    // Check the list before writing: a task of another issue, space or team is as absent as
+    // another tenant's.
     match state
         .db
         .find_task(inst, &id)
         .await
         .map_err(anyhow::Error::from)?
     {
-        Some(found) if who.may_touch(&found.scope) => {}
+        Some(found) if found.scope == list => {}
         _ => return Err(not_found()),
     }
     let stored = state
@@ -215,8 +265,10 @@ async fn remove(
     Fit(claims): Fit,
     oauth: ForgeOAuth,
     Path(id): Path<String>,
+    AppQuery(query): AppQuery<TaskQuery>,
 ) -> Result<StatusCode> {
-    let who = caller(&claims)?;
+    author(&claims)?;
+    let list = own_list(&state, &claims, query.team.as_deref()).await?;
     let inst = installation(&claims);
     let found = match state
         .db
@@ -224,7 +276,7 @@ async fn remove(
         .await
         .map_err(anyhow::Error::from)?
     {
-        Some(found) if who.may_touch(&found.scope) => found,
+        Some(found) if found.scope == list => found,
         _ => return Err(not_found()),
     };
     if !state
@@ -252,7 +304,7 @@ async fn issue_header(
             "Only the issue panel has an issue.".into(),
         ));
     };
-    let jira = Jira::new(&state.http, &claims.app.api_base_url);
+    let jira = Jira::new(&state.http, &claims, &state.settings.api_hosts);
     Ok(Json(
         match jira.issue(oauth.user.as_ref(), &issue_id).await {
             Ok(issue) => IssueHeader {
@@ -289,7 +341,7 @@ async fn after_change(
     let ScopeKey::Issue(issue_id) = scope else {
         return Ok((progress, None));
     };
-    let jira = Jira::new(&state.http, &claims.app.api_base_url);
+    let jira = Jira::new(&state.http, claims, &state.settings.api_hosts);
     let notice = match jira
         .set_progress(oauth.system.as_ref(), issue_id, progress)
         .await

@@ -199,6 +199,8 @@ pub async fn spawn_app_against(jwks: JwksServer, configure: impl FnOnce(&mut Set
         "FORGE_APP_ID" => Some(APP_ID.into()),
         "FORGE_JWKS_URL" => Some(jwks.url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
+        // The Jira stand-ins of these tests listen on loopback, on any port.
+        "FORGE_API_HOSTS" => Some("127.0.0.1".into()),
         _ => None,
     })
     .expect("Failed to read test settings");

@@ -39,7 +39,11 @@ struct JiraState {
 }
 
 struct JiraStub {
+    /// `http://127.0.0.1:<port>/ex/jira/<the test tokens' cloud id>`: what Forge's `apiBaseUrl` is
+    /// to Atlassian's API host.
     url: String,
+    /// `127.0.0.1:<port>`.
+    authority: String,
     state: JiraState,
 }
 
@@ -55,7 +59,7 @@ impl JiraStub {
         }
         async fn issue(
             State(s): State<JiraState>,
-            Path(id): Path<String>,
+            Path((_product, _cloud, id)): Path<(String, String, String)>,
             headers: HeaderMap,
         ) -> (AxumStatus, Json<Value>) {
             s.calls.lock().unwrap().push(JiraCall {
@@ -72,7 +76,7 @@ impl JiraStub {
         }
         async fn property(
             State(s): State<JiraState>,
-            Path((id, key)): Path<(String, String)>,
+            Path((_product, _cloud, id, key)): Path<(String, String, String, String)>,
             headers: HeaderMap,
             Json(body): Json<Value>,
         ) -> AxumStatus {
@@ -90,16 +94,23 @@ impl JiraStub {
         }
         let state = JiraState::default();
         let router = Router::new()
-            .route("/ex/jira/cloud/rest/api/3/issue/{id}", get(issue))
+            // Any product and cloud id: the remote, not the stand-in, must refuse wrong ones.
+            .route("/ex/{product}/{cloud}/rest/api/3/issue/{id}", get(issue))
             .route(
-                "/ex/jira/cloud/rest/api/3/issue/{id}/properties/{key}",
+                "/ex/{product}/{cloud}/rest/api/3/issue/{id}/properties/{key}",
                 put(property),
             )
             .with_state(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/ex/jira/cloud", listener.local_addr().unwrap());
+        let authority = listener.local_addr().unwrap().to_string();
+        let cloud_id = claims().context.unwrap().cloud_id;
+        let url = format!("http://{authority}/ex/jira/{cloud_id}");
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        Self { url, state }
+        Self {
+            url,
+            authority,
+            state,
+        }
     }
 
     fn calls(&self) -> Vec<JiraCall> {
@@ -561,58 +572,277 @@ async fn an_issue_panel_reaches_only_its_own_issues_tasks() {
     );
 }
 
+/// `claims` as seen from a macro in another Confluence space of the same site.
+fn in_space(mut c: FitClaims, space_id: &str, space_key: &str) -> FitClaims {
+    if let Some(ExtensionClaims::Macro { space, .. }) =
+        c.context.as_mut().and_then(|ctx| ctx.extension.as_mut())
+    {
+        *space = Some(server::fit::SpaceClaims {
+            id: Some(space_id.into()),
+            key: space_key.into(),
+        });
+    }
+    c
+}
+
 #[tokio::test]
-async fn the_macro_lists_the_team_from_the_query_or_its_config() {
+async fn a_macro_set_to_a_team_reaches_that_team_and_no_other() {
     let jira = JiraStub::start().await;
     let app = spawn_app().await;
-    let configured = macro_claims(&jira, Some("Forge"));
+    let forge = macro_claims(&jira, Some("Forge"));
+    let task = app.create(&forge, "Default team task").await.task;
+    let before = app.all_rows().await;
 
-    let created = app
-        .send(
-            reqwest::Method::POST,
-            "/tasks",
-            &configured,
-            Some(json!({ "title": "Plan", "team": "Platform" })),
-        )
-        .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
-    app.create(&configured, "Default team task").await;
-
-    let platform = app.list("/tasks/?team=Platform", &configured).await;
+    let list = app.list("/tasks", &forge).await;
     assert_eq!(
-        platform.scope,
-        app::tasks::Scope::Team {
-            team: "Platform".into()
-        }
-    );
-    assert_eq!(titles(&platform), ["Plan"]);
-    let forge = app.list("/tasks", &configured).await;
-    assert_eq!(
-        forge.scope,
+        list.scope,
         app::tasks::Scope::Team {
             team: "Forge".into()
         }
     );
-    assert_eq!(titles(&forge), ["Default team task"]);
+    assert_eq!(titles(&list), ["Default team task"]);
+    // Naming its own team is fine; naming another is refused, and changes nothing.
+    assert_eq!(
+        titles(&app.list("/tasks/?team=Forge", &forge).await),
+        ["Default team task"]
+    );
+    for (method, path, body) in [
+        (
+            reqwest::Method::GET,
+            "/tasks/?team=Platform".to_owned(),
+            None,
+        ),
+        (reqwest::Method::GET, "/tasks?team=forge".to_owned(), None),
+        (
+            reqwest::Method::POST,
+            "/tasks".to_owned(),
+            Some(json!({ "title": "Planted", "team": "Platform" })),
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/tasks/{}?team=Platform", task.id),
+            Some(json!({ "done": true })),
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/tasks/{}?team=Platform", task.id),
+            None,
+        ),
+    ] {
+        let response = app.send(method.clone(), &path, &forge, body).await;
+        let error = assert_json_error(response, StatusCode::FORBIDDEN).await;
+        assert!(
+            error.message.contains("Forge"),
+            "{method} {path}: {}",
+            error.message
+        );
+    }
+    assert_eq!(app.all_rows().await, before);
     assert!(jira.calls().is_empty(), "team lists touch no issue");
+}
 
+#[tokio::test]
+async fn a_macro_without_a_team_chooses_one_by_query_or_body() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
     let unconfigured = macro_claims(&jira, None);
+
     let response = app
         .send(reqwest::Method::GET, "/tasks", &unconfigured, None)
         .await;
     assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let ok: TaskList = app
+    let created = app
         .send(
-            reqwest::Method::GET,
-            "/tasks?team=Forge",
+            reqwest::Method::POST,
+            "/tasks",
+            &unconfigured,
+            Some(json!({ "title": "Plan", "team": "Platform" })),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let task: TaskChange = created.json().await.unwrap();
+    assert_eq!(
+        titles(&app.list("/tasks/?team=Platform", &unconfigured).await),
+        ["Plan"]
+    );
+    // A macro set to that team in the same space sees the same list.
+    assert_eq!(
+        titles(
+            &app.list("/tasks", &macro_claims(&jira, Some("Platform")))
+                .await
+        ),
+        ["Plan"]
+    );
+    // Changing a task needs its list named too.
+    let response = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/tasks/{}?team=Platform", task.task.id),
+            &unconfigured,
+            Some(json!({ "done": true })),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/tasks/{}?team=Other", task.task.id),
             &unconfigured,
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(ok.tasks.len(), 1);
+        .await;
+    assert_json_error(response, StatusCode::NOT_FOUND).await;
+    assert_eq!(app.all_rows().await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_same_team_in_another_space_is_another_list() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let eng = macro_claims(&jira, Some("Forge"));
+    let ops = in_space(macro_claims(&jira, Some("Forge")), "196609", "OPS");
+    let task = app.create(&eng, "ENG's task").await.task;
+    let before = app.all_rows().await;
+
+    assert!(app.list("/tasks", &ops).await.tasks.is_empty());
+    let response = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/tasks/{}", task.id),
+            &ops,
+            Some(json!({ "title": "OPS was here" })),
+        )
+        .await;
+    assert_json_error(response, StatusCode::NOT_FOUND).await;
+    let response = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/tasks/{}", task.id),
+            &ops,
+            None,
+        )
+        .await;
+    assert_json_error(response, StatusCode::NOT_FOUND).await;
+    assert_eq!(app.all_rows().await, before);
+
+    app.create(&ops, "OPS's task").await;
+    assert_eq!(titles(&app.list("/tasks", &eng).await), ["ENG's task"]);
+    assert_eq!(titles(&app.list("/tasks", &ops).await), ["OPS's task"]);
+}
+
+#[tokio::test]
+async fn a_macro_set_to_another_team_cannot_change_a_task() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let forge = macro_claims(&jira, Some("Forge"));
+    let platform = macro_claims(&jira, Some("Platform"));
+    let task = app.create(&forge, "Forge's task").await.task;
+    let before = app.all_rows().await;
+    let response = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/tasks/{}", task.id),
+            &platform,
+            Some(json!({ "done": true })),
+        )
+        .await;
+    assert_json_error(response, StatusCode::NOT_FOUND).await;
+    let response = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/tasks/{}", task.id),
+            &platform,
+            None,
+        )
+        .await;
+    assert_json_error(response, StatusCode::NOT_FOUND).await;
+    assert_eq!(app.all_rows().await, before);
+}
+
+#[tokio::test]
+async fn every_write_needs_a_user() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let user = panel(&jira);
+    let task = app.create(&user, "Mine").await.task;
+    let writes_before = jira.calls().len();
+    let before = app.all_rows().await;
+    for c in [panel(&jira), macro_claims(&jira, Some("Forge"))] {
+        let mut nobody = c;
+        nobody.principal = None;
+        for (method, path, body) in [
+            (
+                reqwest::Method::POST,
+                "/tasks".to_owned(),
+                Some(json!({ "title": "Anon" })),
+            ),
+            (
+                reqwest::Method::PATCH,
+                format!("/tasks/{}", task.id),
+                Some(json!({ "done": true })),
+            ),
+            (reqwest::Method::DELETE, format!("/tasks/{}", task.id), None),
+        ] {
+            let response = app.send(method.clone(), &path, &nobody, body).await;
+            assert_json_error(response, StatusCode::FORBIDDEN).await;
+        }
+        // Reading needs no user.
+        let response = app
+            .send(reqwest::Method::GET, "/tasks", &nobody, None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(app.all_rows().await, before);
+    assert_eq!(
+        jira.calls().len(),
+        writes_before,
+        "nothing written to Jira on nobody's behalf"
+    );
+}
+
+#[tokio::test]
+async fn oauth_tokens_go_only_to_atlassians_api_host_for_the_tokens_own_site() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let cloud = claims().context.unwrap().cloud_id;
+    let port = jira.authority.rsplit_once(':').unwrap().1.to_owned();
+
+    // What an outage looks like: the allowed host, nothing listening.
+    let mut unreachable = panel(&jira);
+    unreachable.app.api_base_url = format!("http://127.0.0.1:1/ex/jira/{cloud}");
+    let outage = app.create(&unreachable, "During an outage").await.notice;
+    assert!(outage.is_some());
+
+    for (api_base_url, what) in [
+        // A host not in FORGE_API_HOSTS (the tests allow 127.0.0.1), though the stand-in is there.
+        (
+            format!("http://localhost:{port}/ex/jira/{cloud}"),
+            "a foreign host",
+        ),
+        // The allowed host, but another site's cloud id.
+        (
+            format!("http://{}/ex/jira/another-cloud-id", jira.authority),
+            "another cloud id",
+        ),
+    ] {
+        let mut c = panel(&jira);
+        c.app.api_base_url = api_base_url;
+        let change = app.create(&c, "Stays here").await;
+        assert_eq!(change.notice, outage, "{what}: same notice as an outage");
+        let header: IssueHeader = app
+            .send(reqwest::Method::GET, "/issue", &c, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(header.issue.is_none(), "{what}");
+        assert!(header.notice.is_some(), "{what}");
+    }
+    assert!(jira.calls().is_empty(), "no request left with a token");
+
+    // The same stand-in under the right name gets the calls.
+    app.create(&panel(&jira), "Goes through").await;
+    assert_eq!(jira.calls().len(), 1);
 }
 
 #[tokio::test]
