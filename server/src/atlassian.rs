@@ -2,6 +2,12 @@
 //! (`https://api.atlassian.com/ex/jira/<cloudId>`; the site URL would answer 401).
 //!
 //! Failures here never fail a task operation: the caller turns them into a notice.
+//!
+//! The forwarded OAuth tokens act as the app and as the user on the whole site, so they go only
+//! to Atlassian: before any call, `apiBaseUrl` must be `https://` on an allowed host
+//! (`FORGE_API_HOSTS`, default `api.atlassian.com`) and name the token's own cloud id
+//! (`/ex/<product>/<context.cloudId>`). A token's claims are signed by Forge, but a check here
+//! costs nothing and keeps a mistake elsewhere (or a stolen signing key) from sending them away.
 
 use std::time::Duration;
 
@@ -11,7 +17,7 @@ use serde_json::json;
 
 use secrecy::ExposeSecret;
 
-use crate::fit::{AppSystemToken, AppUserToken};
+use crate::fit::{AppSystemToken, AppUserToken, FitClaims};
 
 /// Entity property holding `{done, total}`, so progress can be searched in JQL
 /// (`issue.property[tasks-progress].done = 0`).
@@ -30,20 +36,40 @@ pub enum AtlassianError {
     Network(#[source] reqwest::Error),
     #[error("Jira's answer was not understood")]
     Decode(#[source] reqwest::Error),
+    /// The user sees what an outage shows; the reason is logged (at warn, when checked).
+    #[error("Jira could not be reached")]
+    UntrustedApiBaseUrl,
 }
 
 /// Jira REST, for one installation.
 pub struct Jira<'a> {
     http: &'a reqwest::Client,
-    api_base_url: &'a str,
+    /// The checked `apiBaseUrl`, without a trailing slash; `None` when it failed the check.
+    api_base_url: Option<&'a str>,
 }
 
 impl<'a> Jira<'a> {
-    pub fn new(http: &'a reqwest::Client, api_base_url: &'a str) -> Self {
-        Self {
-            http,
-            api_base_url: api_base_url.trim_end_matches('/'),
-        }
+    /// Jira at `claims.app.apiBaseUrl`, if it passes [`check_api_base_url`] against
+    /// `allowed_hosts`; otherwise every call fails with no request sent.
+    pub fn new(http: &'a reqwest::Client, claims: &'a FitClaims, allowed_hosts: &[String]) -> Self {
+        let url = claims.app.api_base_url.as_str();
+        let cloud_id = claims.context.as_ref().map(|c| c.cloud_id.as_str());
+        let api_base_url = match check_api_base_url(url, cloud_id, allowed_hosts) {
+            Ok(()) => Some(url.trim_end_matches('/')),
+            Err(reason) => {
+                tracing::warn!(
+                    api_base_url = %truncated(url),
+                    reason,
+                    "refusing to send OAuth tokens: the FIT's apiBaseUrl is not Atlassian's"
+                );
+                None
+            }
+        };
+        Self { http, api_base_url }
+    }
+
+    fn base(&self) -> Result<&'a str, AtlassianError> {
+        self.api_base_url.ok_or(AtlassianError::UntrustedApiBaseUrl)
     }
 
     /// The issue's key, summary and status, read as the user (so Jira's permissions apply).
@@ -68,11 +94,7 @@ impl<'a> Jira<'a> {
             name: String,
         }
         let token = token.ok_or(AtlassianError::MissingToken("user"))?;
-        let url = format!(
-            "{}/rest/api/3/issue/{}",
-            self.api_base_url,
-            encode(issue_id)
-        );
+        let url = format!("{}/rest/api/3/issue/{}", self.base()?, encode(issue_id));
         let request = self
             .http
             .get(url)
@@ -98,7 +120,7 @@ impl<'a> Jira<'a> {
         let token = token.ok_or(AtlassianError::MissingToken("system"))?;
         let url = format!(
             "{}/rest/api/3/issue/{}/properties/{PROGRESS_PROPERTY}",
-            self.api_base_url,
+            self.base()?,
             encode(issue_id)
         );
         let request = self
@@ -126,6 +148,57 @@ async fn send(
     Ok(response)
 }
 
+/// Whether forwarded tokens may go to `api_base_url`: `https://` (plain `http://` only to a
+/// loopback host, for the local Forge host and tests), a host[:port] in `allowed_hosts` (an entry
+/// without a port allows any port), no credentials, query or fragment, and a path
+/// `/ex/<product>/<cloud_id>` when the token has a cloud id.
+pub fn check_api_base_url(
+    api_base_url: &str,
+    cloud_id: Option<&str>,
+    allowed_hosts: &[String],
+) -> Result<(), &'static str> {
+    let url = reqwest::Url::parse(api_base_url).map_err(|_| "not a URL")?;
+    let host = url.host_str().ok_or("no host")?.to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err("not https"),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("has credentials");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("has a query or fragment");
+    }
+    let with_port = url.port().map(|p| format!("{host}:{p}"));
+    let allowed = allowed_hosts.iter().any(|entry| {
+        let entry = entry.to_ascii_lowercase();
+        entry == host || with_port.as_deref() == Some(entry.as_str())
+    });
+    if !allowed {
+        return Err("host is not in FORGE_API_HOSTS");
+    }
+    if let Some(cloud_id) = cloud_id {
+        let segments: Vec<&str> = url.path().trim_end_matches('/').split('/').collect();
+        match segments.as_slice() {
+            ["", "ex", _product, id] if *id == cloud_id => {}
+            _ => return Err("path is not /ex/<product>/<the token's cloudId>"),
+        }
+    }
+    Ok(())
+}
+
+/// Claims are the caller's until checked: keep what goes into logs short.
+fn truncated(value: &str) -> String {
+    value.chars().take(120).collect()
+}
+
 /// Issue ids are numeric and keys alphanumeric; anything else is escaped, not trusted.
 fn encode(segment: &str) -> String {
     segment
@@ -135,4 +208,74 @@ fn encode(segment: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_api_base_url;
+
+    const CLOUD: &str = "9d3e1c55-0b7a-4f2e-8c61-2a4b6d8f0e13";
+
+    fn check(url: &str, hosts: &[&str]) -> Result<(), &'static str> {
+        let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        check_api_base_url(url, Some(CLOUD), &hosts)
+    }
+
+    #[test]
+    fn atlassians_api_host_with_the_tokens_cloud_id_is_allowed() {
+        let atlassian = ["api.atlassian.com"];
+        assert_eq!(
+            check(
+                &format!("https://api.atlassian.com/ex/jira/{CLOUD}"),
+                &atlassian
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                &format!("https://API.atlassian.com/ex/confluence/{CLOUD}/"),
+                &atlassian
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                &format!("http://127.0.0.1:3100/ex/jira/{CLOUD}"),
+                &["127.0.0.1:3100"]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                &format!("http://127.0.0.1:9/ex/jira/{CLOUD}"),
+                &["127.0.0.1"]
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        let atlassian = ["api.atlassian.com"];
+        for url in [
+            format!("http://api.atlassian.com/ex/jira/{CLOUD}"),
+            format!("https://evil.example.com/ex/jira/{CLOUD}"),
+            format!("https://api.atlassian.com.evil.example.com/ex/jira/{CLOUD}"),
+            format!("https://user@api.atlassian.com/ex/jira/{CLOUD}"),
+            format!("https://api.atlassian.com/ex/jira/{CLOUD}?x=1"),
+            "https://api.atlassian.com/ex/jira/another-cloud".to_owned(),
+            format!("https://api.atlassian.com/ex/jira/{CLOUD}/extra"),
+            format!("https://api.atlassian.com/{CLOUD}"),
+            "not a url".to_owned(),
+        ] {
+            assert!(check(&url, &atlassian).is_err(), "{url} was allowed");
+        }
+        // Plain http only to loopback, and a port-pinned entry pins the port.
+        assert!(check(&format!("http://10.0.0.1/ex/jira/{CLOUD}"), &["10.0.0.1"]).is_err());
+        assert!(check(
+            &format!("http://127.0.0.1:9/ex/jira/{CLOUD}"),
+            &["127.0.0.1:3100"]
+        )
+        .is_err());
+    }
 }

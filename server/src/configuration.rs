@@ -15,6 +15,10 @@ pub const DEFAULT_JWKS_URL: &str = "https://forge.cdn.prod.atlassian-dev.net/.we
 /// product page, not by the iframe).
 pub const DEFAULT_CORS_ORIGINS: &str = "https://*.atlassian.net";
 
+/// Where forwarded OAuth tokens may be sent: the host of every `app.apiBaseUrl` on Atlassian
+/// Cloud (`https://api.atlassian.com/ex/<product>/<cloudId>`).
+pub const DEFAULT_API_HOSTS: &str = "api.atlassian.com";
+
 /// A bigger leeway would stretch Forge's 25 s tokens too far.
 pub const MAX_FIT_LEEWAY: Duration = Duration::from_secs(60);
 
@@ -44,6 +48,15 @@ pub struct Settings {
     pub site_root: PathBuf,
     /// Per-request deadline, kept below Forge's 25 s limit so the remote answers first.
     pub request_timeout: Duration,
+    /// The app environments (`app.environment.id` ARIs) whose tokens are accepted
+    /// (`FORGE_ENVIRONMENT_IDS`); `None` accepts every environment of the app.
+    pub environment_ids: Option<Vec<String>>,
+    /// Hosts a FIT's `apiBaseUrl` may name before a forwarded token is sent there
+    /// (`FORGE_API_HOSTS`), each `host` or `host:port`.
+    pub api_hosts: Vec<String>,
+    /// `FORGE_DIAGNOSTICS=1`: log, once per module and transport, what the platform sends
+    /// (header names, `Origin`, FIT size and claim paths; never values of tokens).
+    pub diagnostics: bool,
 }
 
 /// A setting is missing or unusable; the message names the variable.
@@ -130,7 +143,64 @@ impl Settings {
             reason: e.to_string(),
         })?;
 
+        let environment_ids = match get("FORGE_ENVIRONMENT_IDS") {
+            None => None,
+            Some(raw) => {
+                let ids = comma_list(&raw);
+                if let Some(bad) = ids
+                    .iter()
+                    .find(|id| !id.starts_with("ari:cloud:ecosystem::environment/"))
+                {
+                    return Err(ConfigError::Invalid {
+                        name: "FORGE_ENVIRONMENT_IDS",
+                        reason: format!(
+                            "expected app environment ARIs `ari:cloud:ecosystem::environment/<app>/<env>`, got `{bad}`"
+                        ),
+                    });
+                }
+                if ids.is_empty() {
+                    return Err(ConfigError::Invalid {
+                        name: "FORGE_ENVIRONMENT_IDS",
+                        reason: "names no environment".into(),
+                    });
+                }
+                Some(ids)
+            }
+        };
+        let api_hosts =
+            comma_list(&get("FORGE_API_HOSTS").unwrap_or_else(|| DEFAULT_API_HOSTS.into()));
+        let bare_host = |h: &str| {
+            !h.contains(['/', '@', '*', '?', '#'])
+                && reqwest::Url::parse(&format!("https://{h}/"))
+                    .is_ok_and(|u| u.host_str().is_some())
+        };
+        if let Some(bad) = api_hosts.iter().find(|h| !bare_host(h)) {
+            return Err(ConfigError::Invalid {
+                name: "FORGE_API_HOSTS",
+                reason: format!("expected `host` or `host:port`, got `{bad}`"),
+            });
+        }
+        if api_hosts.is_empty() {
+            return Err(ConfigError::Invalid {
+                name: "FORGE_API_HOSTS",
+                reason: "names no host".into(),
+            });
+        }
+        let diagnostics = match get("FORGE_DIAGNOSTICS").as_deref().map(str::trim) {
+            None | Some("0") | Some("false") | Some("off") => false,
+            Some("1") | Some("true") | Some("on") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "FORGE_DIAGNOSTICS",
+                    reason: format!("expected 1 or 0, got `{other}`"),
+                })
+            }
+        };
+
         Ok(Self {
+            environment_ids,
+            api_hosts,
+            diagnostics,
             addr,
             app_id,
             jwks_url,
@@ -147,6 +217,14 @@ impl Settings {
             request_timeout,
         })
     }
+}
+
+/// `a, b,,c` → `[a, b, c]`.
+fn comma_list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn parse<T: std::str::FromStr>(
@@ -354,6 +432,82 @@ mod tests {
                 "{bad}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn environments_are_pinned_by_their_aris_or_all_accepted() {
+        let s = settings(&[("FORGE_APP_ID", APP)]).unwrap();
+        assert_eq!(s.environment_ids, None);
+        let s = settings(&[
+            ("FORGE_APP_ID", APP),
+            (
+                "FORGE_ENVIRONMENT_IDS",
+                " ari:cloud:ecosystem::environment/a/prod , ari:cloud:ecosystem::environment/a/stg,",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.environment_ids.unwrap(),
+            [
+                "ari:cloud:ecosystem::environment/a/prod",
+                "ari:cloud:ecosystem::environment/a/stg"
+            ]
+        );
+        for bad in ["production", "ari:cloud:ecosystem::app/x", ","] {
+            let err = settings(&[("FORGE_APP_ID", APP), ("FORGE_ENVIRONMENT_IDS", bad)]);
+            assert!(
+                matches!(
+                    err,
+                    Err(ConfigError::Invalid {
+                        name: "FORGE_ENVIRONMENT_IDS",
+                        ..
+                    })
+                ),
+                "{bad}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn api_hosts_default_to_atlassian_and_must_be_bare_hosts() {
+        let s = settings(&[("FORGE_APP_ID", APP)]).unwrap();
+        assert_eq!(s.api_hosts, ["api.atlassian.com"]);
+        let s = settings(&[
+            ("FORGE_APP_ID", APP),
+            ("FORGE_API_HOSTS", "api.atlassian.com, 127.0.0.1:3100"),
+        ])
+        .unwrap();
+        assert_eq!(s.api_hosts, ["api.atlassian.com", "127.0.0.1:3100"]);
+        for bad in [
+            "https://api.atlassian.com",
+            "api.atlassian.com/ex",
+            "*.atlassian.com",
+            "a@b",
+            ",",
+        ] {
+            let err = settings(&[("FORGE_APP_ID", APP), ("FORGE_API_HOSTS", bad)]);
+            assert!(
+                matches!(
+                    err,
+                    Err(ConfigError::Invalid {
+                        name: "FORGE_API_HOSTS",
+                        ..
+                    })
+                ),
+                "{bad}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn diagnostics_are_off_unless_asked_for() {
+        assert!(!settings(&[("FORGE_APP_ID", APP)]).unwrap().diagnostics);
+        assert!(
+            settings(&[("FORGE_APP_ID", APP), ("FORGE_DIAGNOSTICS", "1")])
+                .unwrap()
+                .diagnostics
+        );
+        assert!(settings(&[("FORGE_APP_ID", APP), ("FORGE_DIAGNOSTICS", "yes please")]).is_err());
     }
 
     #[test]

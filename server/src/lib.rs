@@ -15,6 +15,8 @@ pub mod db;
 /// Debug builds only, so a release server cannot mint tokens.
 #[cfg(debug_assertions)]
 pub mod dev_host;
+/// `FORGE_DIAGNOSTICS`: logs the shape of the first request of each kind, for a first deploy.
+pub mod diagnostics;
 /// The crate's one error type and its mapping to JSON responses.
 pub mod error;
 /// Forge Invocation Token verification: the remote's authentication, self-contained.

@@ -62,6 +62,9 @@ mod dev {
             "FORGE_APP_ID" => std::env::var(name)
                 .ok()
                 .or_else(|| Some(host.app_id.clone())),
+            // The host's REST stand-in is the FIT's apiBaseUrl: forwarded tokens may go there,
+            // and only there (loopback), not to Atlassian.
+            "FORGE_API_HOSTS" => Some(host.host_origin.trim_start_matches("http://").to_owned()),
             // requestRemote is sent by the product page, here the host's origin.
             "FORGE_CORS_ORIGINS" => {
                 let configured = std::env::var(name)

@@ -10,6 +10,7 @@ use crate::{
     configuration::Settings,
     cors::AllowedOrigins,
     db::Database,
+    diagnostics::{self, Diagnostics},
     error,
     fit::{self, FitConfig, FitVerifier, JwksConfig},
     routes, telemetry,
@@ -40,6 +41,7 @@ impl AppState {
             leeway: settings.fit_leeway,
             jwks,
             cache_entries: settings.fit_cache_entries,
+            environments: settings.environment_ids.clone(),
         })?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -69,6 +71,19 @@ impl Application {
         let db = Database::connect_with(&settings.database_url, settings.database_max_connections)
             .await?;
         tracing::info!(backend = ?db.backend(), "database ready");
+        if settings.diagnostics {
+            tracing::warn!("FORGE_DIAGNOSTICS is on: the first request of each kind is logged (names, never values)");
+        }
+        match &settings.environment_ids {
+            Some(ids) => {
+                tracing::info!(environments = ?ids, "accepting tokens of these app environments only")
+            }
+            None => tracing::warn!(
+                "FORGE_ENVIRONMENT_IDS is not set: tokens from every environment of this app \
+                 (development, staging, production) are accepted. Set it to this deployment's \
+                 app.environment.id."
+            ),
+        }
         let listener = TcpListener::bind(settings.addr).await?;
         let state = AppState::new(settings, db)?;
         if let Err(e) = state.fit.jwks().refresh().await {
@@ -111,6 +126,15 @@ pub fn router(state: AppState) -> Router {
         state.fit.clone(),
         fit::require_fit,
     ));
+    // Outside the FIT layer, which takes the OAuth headers out of the request.
+    let api = if state.settings.diagnostics {
+        api.route_layer(middleware::from_fn_with_state(
+            Diagnostics::default(),
+            diagnostics::log_first_of_each_kind,
+        ))
+    } else {
+        api
+    };
     let app = Router::new().merge(routes::health::router()).merge(api);
 
     #[cfg(debug_assertions)]

@@ -40,6 +40,9 @@ pub enum FitError {
     WrongAudience,
     #[error("`app.id` differs from the audience")]
     AppMismatch,
+    /// Signed by Forge for this app, but for an environment this deployment does not serve.
+    #[error("app environment {id:?} is not one of FORGE_ENVIRONMENT_IDS")]
+    EnvironmentNotAllowed { id: String },
     #[error("the claims are missing or malformed: {0}")]
     InvalidClaims(String),
     /// A handler asked for verified claims on a route that is not behind `require_fit`.

@@ -35,6 +35,10 @@ pub struct FitConfig {
     /// How many verified tokens to remember until they expire; 0 verifies every request in
     /// full. [`DEFAULT_CACHE_ENTRIES`] is plenty: a token lives 25 s.
     pub cache_entries: usize,
+    /// The app environments whose tokens are accepted, by `app.environment.id`; `None` accepts
+    /// all. Every environment of an app (development, staging, production) shares its app id
+    /// and Forge's one JWKS, so only this tells a production remote's tokens from a test install's.
+    pub environments: Option<Vec<String>>,
 }
 
 /// The default bound of the verified-token cache.
@@ -48,6 +52,7 @@ impl FitConfig {
             leeway: Duration::from_secs(5),
             jwks,
             cache_entries: DEFAULT_CACHE_ENTRIES,
+            environments: None,
         }
     }
 }
@@ -64,6 +69,7 @@ struct Inner {
     validation: Validation,
     jwks: Jwks,
     cache: VerifiedCache,
+    environments: Option<Vec<String>>,
 }
 
 /// The protected header, read by us before `jsonwebtoken` sees the token, so the algorithm is
@@ -92,6 +98,7 @@ impl FitVerifier {
                 leeway: config.leeway,
                 validation,
                 cache: VerifiedCache::new(config.cache_entries),
+                environments: config.environments,
             }),
         })
     }
@@ -206,6 +213,13 @@ impl FitVerifier {
         }
         if claims.app.id != claims.aud {
             return Err(FitError::AppMismatch);
+        }
+        if let Some(allowed) = &self.inner.environments {
+            if !allowed.contains(&claims.app.environment.id) {
+                return Err(FitError::EnvironmentNotAllowed {
+                    id: FitError::truncated(&claims.app.environment.id),
+                });
+            }
         }
         let now = now();
         if claims

@@ -2,6 +2,7 @@
 //! generate. One binary, so linking happens once.
 
 mod cors;
+mod environments;
 mod fit_cache;
 mod fit_layer;
 mod fit_rejections;
