@@ -32,12 +32,18 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p frontend --lib --target wasm32-unknown-unknown --features csr --locked -- -D warnings
 
-step "manifest: @forge/manifest full validation"
-node end2end/forge/validate-manifest.mjs
-
-step "release build: the Forge resource and the remote"
+step "release build: the Forge resources and the remote"
 scripts/release.sh
 scripts/bundle-size.sh
+
+# The manifest's REMOTE_BASE_URL has no default, so a deploy without it fails. Local tools
+# resolve manifest variables as the Forge CLI does (the validator, the CSP oracle, the local
+# host, which replaces the remote's URL with its own anyway), so they get a placeholder here.
+# end2end/tests/manifest.spec.ts checks that validation fails without it.
+export REMOTE_BASE_URL=${REMOTE_BASE_URL:-https://team-tasks-remote.invalid}
+
+step "manifest: @forge/manifest full validation"
+node end2end/forge/validate-manifest.mjs
 
 step "Rust tests (SQLite)"
 cargo test --workspace --locked 2>&1 | tee "$logs/cargo-sqlite.log"
