@@ -18,7 +18,7 @@ use secrecy::ExposeSecret;
 use server::fit::{AppSystemToken, AppUserToken, ForgeOAuth};
 use tracing_subscriber::{fmt::MakeWriter, EnvFilter};
 
-use helpers::{claims, spawn_app, KEY};
+use helpers::{claims, spawn_app_with, KEY};
 
 /// Collects everything the subscriber writes.
 #[derive(Clone, Default)]
@@ -58,8 +58,13 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
         .with_ansi(false)
         .finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-    let app = spawn_app().await;
     let claims = claims();
+    let pinned = claims.app.environment.id.clone();
+    let app = spawn_app_with(|s| {
+        s.diagnostics = true;
+        s.environment_ids = Some(vec![pinned]);
+    })
+    .await;
     let token = KEY.sign(&claims);
 
     // Act
@@ -85,6 +90,40 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
         .await
         .unwrap();
     assert_eq!(rejected.status(), StatusCode::UNAUTHORIZED);
+    // A token of another app environment: refused, and the reason is logged.
+    let mut staging = claims.clone();
+    staging.app.environment.id = "ari:cloud:ecosystem::environment/3f1c9b52/staging".into();
+    let other_environment = app.get_whoami(&KEY.sign(&staging)).await;
+    assert_eq!(other_environment.status(), StatusCode::UNAUTHORIZED);
+    // requestRemote's shape, twice: an Origin and no OAuth headers.
+    for _ in 0..2 {
+        let read = app
+            .client
+            .get(app.url("/whoami"))
+            .bearer_auth(&token)
+            .header("origin", "https://acme.atlassian.net")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status(), StatusCode::OK);
+    }
+    // A write whose apiBaseUrl is not Atlassian's: saved, the tokens stay here, a warning says why.
+    let mut foreign = claims.clone();
+    foreign.app.api_base_url = format!(
+        "https://jira.evil.example.com/ex/jira/{}",
+        claims.context.as_ref().unwrap().cloud_id
+    );
+    let created = app
+        .client
+        .post(app.url("/tasks"))
+        .bearer_auth(KEY.sign(&foreign))
+        .header("x-forge-oauth-system", "secret-sys-token")
+        .header("x-forge-oauth-user", "secret-user-token")
+        .json(&serde_json::json!({ "title": "Stays here" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
 
     // Assert
     let logs = capture.text();
@@ -100,7 +139,7 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
         logs.contains(&format!("installation={}", claims.app.installation_id)),
         "the verified installation is recorded on the span"
     );
-    assert!(logs.contains(&format!("principal={}", claims.principal.unwrap())));
+    assert!(logs.contains(&format!("principal={}", claims.principal.clone().unwrap())));
     assert!(
         logs.contains("FIT rejected"),
         "the rejection reason is logged"
@@ -114,6 +153,52 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
         "the user token was logged"
     );
     assert!(!logs.contains(&token), "the FIT itself was logged");
+    assert!(
+        logs.contains("is not one of FORGE_ENVIRONMENT_IDS"),
+        "the environment refusal is logged with its reason"
+    );
+    assert!(
+        logs.contains("refusing to send OAuth tokens")
+            && logs.contains("host is not in FORGE_API_HOSTS"),
+        "the refused apiBaseUrl is logged with its reason"
+    );
+    // FORGE_DIAGNOSTICS: one line per module and transport (invokeRemote for /whoami and the
+    // POST, requestRemote for the two reads), names only.
+    let diagnostics: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("FORGE_DIAGNOSTICS: first request of this kind"))
+        .collect();
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+    let invoke = diagnostics
+        .iter()
+        .find(|l| l.contains("transport=\"invokeRemote"))
+        .expect("an invokeRemote line");
+    assert!(
+        invoke.contains("x-forge-oauth-system") && invoke.contains("authorization"),
+        "{invoke}"
+    );
+    assert!(
+        invoke.contains("app.installationId") && invoke.contains("context.extension.issue.id"),
+        "{invoke}"
+    );
+    let read = diagnostics
+        .iter()
+        .find(|l| l.contains("transport=\"requestRemote"))
+        .expect("a requestRemote line");
+    assert!(read.contains(r#"origin="https://acme.atlassian.net""#), "{read}");
+    assert!(read.contains("fit_bytes="), "{read}");
+    for line in &diagnostics {
+        // Only the span (not this line's fields) may carry the installation's id.
+        let fields = line.rsplit_once("FORGE_DIAGNOSTICS").unwrap().1;
+        assert!(
+            !fields.contains(&claims.app.installation_id),
+            "a claim value was logged: {line}"
+        );
+        assert!(
+            !fields.contains(claims.principal.as_deref().unwrap()),
+            "{line}"
+        );
+    }
 }
 
 #[test]
