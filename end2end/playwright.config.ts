@@ -1,6 +1,8 @@
 import { defineConfig } from "@playwright/test";
 
-// Debian's Chromium, never a downloaded browser (see shared/docs/toolchain.md §4).
+// Debian's Chromium (/usr/bin/chromium), never a downloaded browser: this machine reaches only
+// package registries, so `npx playwright install` cannot work. The flags keep it from hanging on
+// blocked background network calls.
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,

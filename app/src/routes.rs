@@ -70,7 +70,7 @@ impl ToJson for Method {
     }
 }
 
-/// How the panel reaches an operation (forge-platform.md §1.3).
+/// How the panel reaches an operation (https://developer.atlassian.com/platform/forge/remote/calling-from-frontend/).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {
     /// `invokeRemote`: proxied by Forge, which adds the FIT and the OAuth tokens configured on the

@@ -1,5 +1,5 @@
 //! CORS for `requestRemote`: the product page (e.g. `https://acme.atlassian.net`), not the
-//! Forge iframe, sends those requests, so the remote must grant that origin (forge-platform.md §4).
+//! Forge iframe, sends those requests, so the remote must grant that origin (https://developer.atlassian.com/platform/forge/apis-reference/ui-api-bridge/requestRemote/).
 //!
 //! Allowed origins are exact (`https://tasks.example.com`) or have one leading wildcard label
 //! (`https://*.atlassian.net`). The wildcard stands for exactly one DNS label: it matches

@@ -1,7 +1,7 @@
 //! The cached JSON Web Key Set that Forge signs invocation tokens with.
 //!
 //! Keys are cached by `kid` as ready-to-use `DecodingKey`s, so a request never re-parses a JWK.
-//! An unknown `kid` triggers a refetch (Forge rotates keys, forge-platform.md §1.1), and that
+//! An unknown `kid` triggers a refetch (Forge rotates keys, see https://developer.atlassian.com/platform/forge/remote/essentials/), and that
 //! refetch is
 //!
 //! - **single-flight**: misses queue on one async mutex; whoever gets it second finds the keys

@@ -4,7 +4,7 @@
 //! `jsonwebtoken`, `reqwest`, `ring`, `secrecy` and `tracing`, and on nothing else in this crate. The
 //! embedding app supplies one thing, `impl IntoResponse for FitError` (here in `error.rs`).
 //!
-//! What is checked, in order (forge-platform.md §1.4): one `Authorization: Bearer` header, a size
+//! What is checked, in order (Atlassian's "Forge remote essentials", https://developer.atlassian.com/platform/forge/remote/essentials/): one `Authorization: Bearer` header, a size
 //! cap, `alg == RS256` from our own reading of the header (never trusting it to pick a verifier),
 //! no `crit`, the key by `kid` from the cached JWKS, the signature, `exp` (required) and `nbf`
 //! and `iat` with a leeway, `iss == forge/invocation-token`, `aud ==` the full app ARI, and
