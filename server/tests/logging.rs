@@ -185,7 +185,10 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
         .iter()
         .find(|l| l.contains("transport=\"requestRemote"))
         .expect("a requestRemote line");
-    assert!(read.contains(r#"origin="https://acme.atlassian.net""#), "{read}");
+    assert!(
+        read.contains(r#"origin="https://acme.atlassian.net""#),
+        "{read}"
+    );
     assert!(read.contains("fit_bytes="), "{read}");
     for line in &diagnostics {
         // Only the span (not this line's fields) may carry the installation's id.
