@@ -19,6 +19,10 @@ pub const DEFAULT_CORS_ORIGINS: &str = "https://*.atlassian.net";
 /// Cloud (`https://api.atlassian.com/ex/<product>/<cloudId>`).
 pub const DEFAULT_API_HOSTS: &str = "api.atlassian.com";
 
+/// `TASKS_PER_LIST_MAX`'s default: far more than a person keeps in one list, few enough that the
+/// whole list is one small answer (about 230 KB at the longest titles).
+pub const DEFAULT_TASKS_PER_LIST_MAX: u64 = 1000;
+
 /// A bigger leeway would stretch Forge's 25 s tokens too far.
 pub const MAX_FIT_LEEWAY: Duration = Duration::from_secs(60);
 
@@ -35,6 +39,16 @@ pub struct Settings {
     pub fit_leeway: Duration,
     /// Least time between two JWKS refetches triggered by unknown `kid`s.
     pub jwks_refetch_interval: Duration,
+    /// Age after which the JWKS is refetched in the background on its next use
+    /// (`FORGE_JWKS_MAX_AGE_SECS`, default 600).
+    pub jwks_max_age: Duration,
+    /// Most tasks one list may hold (`TASKS_PER_LIST_MAX`, default 1,000).
+    pub tasks_per_list_max: u32,
+    /// Sustained requests per second per user, i.e. installation and principal
+    /// (`RATE_LIMIT_PER_SECOND`, default 20).
+    pub rate_limit_per_second: u32,
+    /// Requests a user may make at once above the sustained rate (`RATE_LIMIT_BURST`, default 60).
+    pub rate_limit_burst: u32,
     /// How many verified FITs to remember until they expire (`FORGE_FIT_CACHE_ENTRIES`,
     /// default 10,000); 0 verifies every request in full.
     pub fit_cache_entries: usize,
@@ -57,6 +71,15 @@ pub struct Settings {
     /// `FORGE_DIAGNOSTICS=1`: log, once per module and transport, what the platform sends
     /// (header names, `Origin`, FIT size and claim paths; never values of tokens).
     pub diagnostics: bool,
+    /// A client that has not sent a whole request head within this is disconnected
+    /// (`HTTP_HEADER_TIMEOUT_SECS`, default 10). See [`crate::serve`].
+    pub http_header_timeout: Duration,
+    /// A connection with no request in flight for this long is closed
+    /// (`HTTP_IDLE_TIMEOUT_SECS`, default 60).
+    pub http_idle_timeout: Duration,
+    /// Connections served at once; further ones wait, unaccepted, in the listen backlog
+    /// (`HTTP_MAX_CONNECTIONS`, default 1024).
+    pub http_max_connections: usize,
 }
 
 /// A setting is missing or unusable; the message names the variable.
@@ -95,42 +118,45 @@ impl Settings {
                 ),
             });
         }
-        let jwks_refetch_interval =
-            Duration::from_secs(parse(&get, "FORGE_JWKS_REFETCH_INTERVAL_SECS", "10")?);
-        if jwks_refetch_interval.is_zero() {
-            return Err(ConfigError::Invalid {
-                name: "FORGE_JWKS_REFETCH_INTERVAL_SECS",
-                reason: "must be at least 1: it is what stops bogus key ids from hammering \
-                         the JWKS host"
-                    .into(),
-            });
-        }
-        let fit_cache_entries = parse(
+        // At least 1 s: it is what stops bogus key ids from hammering the JWKS host; at most an
+        // hour, or a rotated-in key would wait that long.
+        let jwks_refetch_interval = Duration::from_secs(ranged(
+            &get,
+            "FORGE_JWKS_REFETCH_INTERVAL_SECS",
+            10,
+            1..=3600,
+        )?);
+        // How long a withdrawn key can keep verifying: at most a day.
+        let jwks_max_age = Duration::from_secs(ranged(
+            &get,
+            "FORGE_JWKS_MAX_AGE_SECS",
+            crate::fit::DEFAULT_JWKS_MAX_AGE.as_secs(),
+            1..=86_400,
+        )?);
+        let fit_cache_entries = ranged(
             &get,
             "FORGE_FIT_CACHE_ENTRIES",
-            &crate::fit::DEFAULT_CACHE_ENTRIES.to_string(),
-        )?;
+            crate::fit::DEFAULT_CACHE_ENTRIES as u64,
+            0..=1_000_000,
+        )? as usize;
         let database_max_connections = match get("DATABASE_MAX_CONNECTIONS") {
             None => None,
-            Some(_) => match parse::<u32>(&get, "DATABASE_MAX_CONNECTIONS", "")? {
-                0 => {
-                    return Err(ConfigError::Invalid {
-                        name: "DATABASE_MAX_CONNECTIONS",
-                        reason: "must be at least 1".into(),
-                    })
-                }
-                n => Some(n),
-            },
+            Some(_) => Some(ranged(&get, "DATABASE_MAX_CONNECTIONS", 0, 1..=1000)? as u32),
         };
+        let tasks_per_list_max = ranged(
+            &get,
+            "TASKS_PER_LIST_MAX",
+            DEFAULT_TASKS_PER_LIST_MAX,
+            1..=100_000,
+        )? as u32;
+        let rate_limit_per_second = ranged(&get, "RATE_LIMIT_PER_SECOND", 20, 1..=10_000)? as u32;
+        let rate_limit_burst = ranged(&get, "RATE_LIMIT_BURST", 60, 1..=100_000)? as u32;
         let jwks_url = get("FORGE_JWKS_URL").unwrap_or_else(|| DEFAULT_JWKS_URL.into());
         validate_jwks_url(&jwks_url)?;
-        let request_timeout = Duration::from_millis(parse(&get, "REQUEST_TIMEOUT_MS", "20000")?);
-        if request_timeout >= Duration::from_secs(25) {
-            return Err(ConfigError::Invalid {
-                name: "REQUEST_TIMEOUT_MS",
-                reason: "must be below Forge's 25 s invocation limit".into(),
-            });
-        }
+        // Below Forge's 25 s invocation limit, so the remote answers first; 0 would answer every
+        // request with a 503.
+        let request_timeout =
+            Duration::from_millis(ranged(&get, "REQUEST_TIMEOUT_MS", 20_000, 1..=24_999)?);
 
         let cors_origins = get("FORGE_CORS_ORIGINS")
             .unwrap_or_else(|| DEFAULT_CORS_ORIGINS.into())
@@ -186,6 +212,17 @@ impl Settings {
                 reason: "names no host".into(),
             });
         }
+        // Slow-client protection (see `crate::serve`).
+        let http_secs = |name: &'static str, default: u64, max: u64| {
+            within(parse(&get, name, &default.to_string())?, name, 1..=max).map(Duration::from_secs)
+        };
+        let http_header_timeout = http_secs("HTTP_HEADER_TIMEOUT_SECS", 10, 60)?;
+        let http_idle_timeout = http_secs("HTTP_IDLE_TIMEOUT_SECS", 60, 600)?;
+        let http_max_connections = within(
+            parse(&get, "HTTP_MAX_CONNECTIONS", "1024")?,
+            "HTTP_MAX_CONNECTIONS",
+            1..=65_536,
+        )? as usize;
         let diagnostics = match get("FORGE_DIAGNOSTICS").as_deref().map(str::trim) {
             None | Some("0") | Some("false") | Some("off") => false,
             Some("1") | Some("true") | Some("on") => true,
@@ -201,12 +238,19 @@ impl Settings {
             environment_ids,
             api_hosts,
             diagnostics,
+            http_header_timeout,
+            http_idle_timeout,
+            http_max_connections,
             addr,
             app_id,
             jwks_url,
             fit_leeway,
             jwks_refetch_interval,
+            jwks_max_age,
             fit_cache_entries,
+            tasks_per_list_max,
+            rate_limit_per_second,
+            rate_limit_burst,
             cors_origins,
             database_url: get("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/team-tasks.db".into()),
@@ -215,6 +259,43 @@ impl Settings {
                 .unwrap_or_else(|| "target/site".into())
                 .into(),
             request_timeout,
+        })
+    }
+}
+
+/// An integer setting within `range`, else an error naming the variable and the range.
+fn ranged(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let value: u64 = parse(get, name, &default.to_string())?;
+    if !range.contains(&value) {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!(
+                "{value} is out of range: must be {} to {}",
+                range.start(),
+                range.end()
+            ),
+        });
+    }
+    Ok(value)
+}
+
+/// `value`, if within `range`; else an error naming the variable.
+fn within(
+    value: u64,
+    name: &'static str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            name,
+            reason: format!("must be {} to {}, got {value}", range.start(), range.end()),
         })
     }
 }
@@ -435,6 +516,40 @@ mod tests {
     }
 
     #[test]
+    fn every_number_has_a_sane_range() {
+        for (name, bad, good) in [
+            ("REQUEST_TIMEOUT_MS", "0", "1"),
+            ("REQUEST_TIMEOUT_MS", "25000", "24999"),
+            ("FORGE_JWKS_REFETCH_INTERVAL_SECS", "0", "1"),
+            ("FORGE_JWKS_REFETCH_INTERVAL_SECS", "3601", "3600"),
+            ("FORGE_JWKS_MAX_AGE_SECS", "0", "1"),
+            ("FORGE_JWKS_MAX_AGE_SECS", "86401", "86400"),
+            ("FORGE_FIT_CACHE_ENTRIES", "1000001", "1000000"),
+            ("DATABASE_MAX_CONNECTIONS", "1001", "1000"),
+            ("TASKS_PER_LIST_MAX", "0", "1"),
+            ("TASKS_PER_LIST_MAX", "100001", "100000"),
+            ("RATE_LIMIT_PER_SECOND", "0", "1"),
+            ("RATE_LIMIT_BURST", "0", "1"),
+            ("RATE_LIMIT_BURST", "-5", "100000"),
+        ] {
+            let err = settings(&[("FORGE_APP_ID", APP), (name, bad)]).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Invalid { name: n, .. } if *n == name),
+                "{name}={bad}: {err:?}"
+            );
+            assert!(err.to_string().contains(name), "{err}");
+            assert!(
+                settings(&[("FORGE_APP_ID", APP), (name, good)]).is_ok(),
+                "{name}={good}"
+            );
+        }
+        let s = settings(&[("FORGE_APP_ID", APP)]).unwrap();
+        assert_eq!(s.jwks_max_age, Duration::from_secs(600));
+        assert_eq!(s.tasks_per_list_max, 1000);
+        assert_eq!((s.rate_limit_per_second, s.rate_limit_burst), (20, 60));
+    }
+
+    #[test]
     fn environments_are_pinned_by_their_aris_or_all_accepted() {
         let s = settings(&[("FORGE_APP_ID", APP)]).unwrap();
         assert_eq!(s.environment_ids, None);
@@ -530,5 +645,98 @@ mod tests {
             s.cors_origins,
             vec!["https://a.example.com", "https://*.atlassian.net"]
         );
+    }
+
+    #[test]
+    fn slow_client_limits_default_to_10_s_60_s_and_1024_connections() {
+        let s = settings(&[("FORGE_APP_ID", APP)]).unwrap();
+        assert_eq!(s.http_header_timeout, Duration::from_secs(10));
+        assert_eq!(s.http_idle_timeout, Duration::from_secs(60));
+        assert_eq!(s.http_max_connections, 1024);
+        let s = settings(&[
+            ("FORGE_APP_ID", APP),
+            ("HTTP_HEADER_TIMEOUT_SECS", "3"),
+            ("HTTP_IDLE_TIMEOUT_SECS", "7"),
+            ("HTTP_MAX_CONNECTIONS", "12"),
+        ])
+        .unwrap();
+        assert_eq!(s.http_header_timeout, Duration::from_secs(3));
+        assert_eq!(s.http_idle_timeout, Duration::from_secs(7));
+        assert_eq!(s.http_max_connections, 12);
+    }
+
+    #[test]
+    fn slow_client_limits_outside_their_range_are_refused_by_name() {
+        for (name, bad, good) in [
+            ("HTTP_HEADER_TIMEOUT_SECS", &["0", "61", "-1", "ten"][..], &["1", "60"][..]),
+            ("HTTP_IDLE_TIMEOUT_SECS", &["0", "601", "1.5"], &["1", "600"]),
+            ("HTTP_MAX_CONNECTIONS", &["0", "65537", "lots"], &["1", "65536"]),
+        ] {
+            for value in bad {
+                let err = settings(&[("FORGE_APP_ID", APP), (name, value)]).unwrap_err();
+                assert!(
+                    matches!(&err, ConfigError::Invalid { name: n, .. } if *n == name),
+                    "{name}={value}: {err:?}"
+                );
+                assert!(err.to_string().contains(name), "{err}");
+            }
+            for value in good {
+                assert!(
+                    settings(&[("FORGE_APP_ID", APP), (name, value)]).is_ok(),
+                    "{name}={value}"
+                );
+            }
+        }
+    }
+
+    const PG_TLS_URLS: [(&str, sqlx::postgres::PgSslMode); 2] = [
+        ("sslmode=require", sqlx::postgres::PgSslMode::Require),
+        (
+            "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+            sqlx::postgres::PgSslMode::VerifyFull,
+        ),
+    ];
+
+    #[test]
+    fn postgres_urls_that_require_tls_are_accepted() {
+        use std::str::FromStr;
+        for (query, mode) in PG_TLS_URLS {
+            let url = format!("postgres://tasks:secret@db.example.com:5432/tasks?{query}");
+            let s = settings(&[("FORGE_APP_ID", APP), ("DATABASE_URL", &url)]).unwrap();
+            assert_eq!(s.database_url, url);
+            let options = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap();
+            assert_eq!(options.get_ssl_mode(), mode, "{url}");
+            assert_eq!(options.get_host(), "db.example.com");
+        }
+    }
+
+    /// A PostgreSQL that declines TLS: `Database` must ask for it (an SSLRequest) and give up,
+    /// never fall back to plain text.
+    #[tokio::test]
+    async fn a_postgres_url_requiring_tls_refuses_a_server_without_it() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        for (query, _) in PG_TLS_URLS {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let fake = tokio::spawn(async move {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = [0u8; 8];
+                socket.read_exact(&mut request).await.unwrap();
+                socket.write_all(b"N").await.unwrap();
+                request
+            });
+            let url = format!("postgres://tasks:secret@127.0.0.1:{port}/tasks?{query}");
+            let err = tokio::time::timeout(
+                Duration::from_secs(10),
+                crate::db::Database::connect(&url),
+            )
+            .await
+            .expect("gave up in time")
+            .unwrap_err();
+            let message = format!("{err:#}");
+            assert!(message.contains("does not support TLS"), "{query}: {message}");
+            // PostgreSQL's SSLRequest: length 8, code 80877103.
+            assert_eq!(fake.await.unwrap(), [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f], "{query}");
+        }
     }
 }

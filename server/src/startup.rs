@@ -36,6 +36,7 @@ impl AppState {
     pub fn new(settings: Settings, db: Database) -> anyhow::Result<Self> {
         let mut jwks = JwksConfig::new(settings.jwks_url.clone());
         jwks.refetch_interval = settings.jwks_refetch_interval;
+        jwks.max_age = settings.jwks_max_age;
         let fit = FitVerifier::new(FitConfig {
             app_id: settings.app_id.clone(),
             leeway: settings.fit_leeway,

@@ -10,7 +10,13 @@
 //!   included), so a flood of made-up `kid`s costs the JWKS host one request per interval;
 //! - **failure-tolerant**: a failed or empty fetch keeps the cached keys, so an outage of the
 //!   JWKS host does not stop tokens signed by known keys from verifying;
-//! - **bounded**: fetches have a timeout and a size cap.
+//! - **bounded**: fetches have a timeout and a size cap;
+//! - **aged**: a key set older than `max_age` is refetched in the background on its next use
+//!   (as `jose`'s remote key set does every 10 minutes), so a key Atlassian withdraws stops
+//!   verifying within `max_age` even if no token ever names an unknown `kid`; the old keys keep
+//!   working while that fetch fails;
+//! - **no redirects**: a redirect is a failed fetch, so an `https://` JWKS URL can never be
+//!   bounced to plain HTTP or to another host.
 
 use std::{
     collections::HashMap,
@@ -33,20 +39,26 @@ pub struct JwksConfig {
     pub fetch_timeout: Duration,
     /// Largest JWKS document accepted. Forge's holds a handful of keys, about 3 KB.
     pub max_bytes: usize,
+    /// Age after which the key set is refetched, in the background, on its next use.
+    pub max_age: Duration,
 }
 
 impl JwksConfig {
     /// A configuration for `url` with the defaults: refetch at most every 10 s, 5 s fetch
-    /// timeout, 64 KiB size cap.
+    /// timeout, 64 KiB size cap, key set refreshed when older than 10 minutes.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             refetch_interval: Duration::from_secs(10),
             fetch_timeout: Duration::from_secs(5),
             max_bytes: 64 * 1024,
+            max_age: DEFAULT_MAX_AGE,
         }
     }
 }
+
+/// `jose`'s `createRemoteJWKSet` refreshes after 10 minutes too.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// Why a fetch brought no keys. Logged, never sent to a client.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +75,8 @@ pub enum JwksError {
     NoUsableKeys,
     #[error("the fetch task failed")]
     Task(#[from] tokio::task::JoinError),
+    #[error("the JWKS host answered with a redirect ({0}), which is never followed")]
+    Redirect(u16),
 }
 
 /// One cached key: the JWK components it was built from, to recognise it in a later fetch, and
@@ -88,12 +102,16 @@ struct Inner {
     keys: RwLock<Arc<KeySet>>,
     /// Held for the duration of a fetch (single flight); holds when the last one started.
     last_fetch: Arc<Mutex<Option<Instant>>>,
+    /// When the key set in `keys` was fetched; `None` before the first successful fetch.
+    fetched_at: RwLock<Option<Instant>>,
 }
 
 impl Jwks {
     /// An empty cache. Nothing is fetched until [`Jwks::refresh`] or the first lookup.
     pub fn new(config: JwksConfig) -> Result<Self, JwksError> {
         let client = reqwest::Client::builder()
+            // A redirect is answered as a failed fetch (see `fetch`).
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.fetch_timeout)
             .connect_timeout(config.fetch_timeout)
             .user_agent(concat!("forge-remote/", env!("CARGO_PKG_VERSION")))
@@ -105,8 +123,58 @@ impl Jwks {
                 client,
                 keys: RwLock::default(),
                 last_fetch: Arc::default(),
+                fetched_at: RwLock::default(),
             }),
         })
+    }
+
+    /// Starts a background refetch when the key set is older than `max_age` and no fetch is
+    /// running or was started within the refetch interval. Never waits: requests keep using the
+    /// keys they have. Call on every use of the keys; it is a clock read when nothing is due.
+    pub fn refresh_if_stale(&self) {
+        let inner = &self.inner;
+        let stale = inner
+            .fetched_at
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() >= inner.config.max_age);
+        if !stale {
+            return;
+        }
+        let Ok(last_fetch) = Arc::clone(&inner.last_fetch).try_lock_owned() else {
+            return; // a fetch is running
+        };
+        if last_fetch.is_some_and(|at| at.elapsed() < inner.config.refetch_interval) {
+            return; // one failed a moment ago; try again after the interval
+        }
+        tracing::debug!("JWKS older than its max age; refetching in the background");
+        let inner = Arc::clone(inner);
+        tokio::spawn(async move {
+            let _ = Inner::fetch_holding(inner, last_fetch).await;
+        });
+    }
+
+    /// After a signature failed under the cached key for `kid`: refetches (single-flight, at most
+    /// once per refetch interval) and returns the key now published under `kid` if it differs
+    /// from `failed`, so key material changed under a known `kid` heals without a restart.
+    pub async fn changed_key(
+        &self,
+        kid: &str,
+        failed: &Arc<DecodingKey>,
+    ) -> Option<Arc<DecodingKey>> {
+        let last_fetch = Arc::clone(&self.inner.last_fetch).lock_owned().await;
+        let current = self.inner.cached(kid)?;
+        if !Arc::ptr_eq(&current, failed) {
+            return Some(current); // someone refetched while we waited
+        }
+        if last_fetch.is_some_and(|at| at.elapsed() < self.inner.config.refetch_interval) {
+            return None;
+        }
+        tracing::info!(kid = %bounded(kid), "signature failed under a known kid; refetching the JWKS");
+        let _ = Inner::fetch_holding(Arc::clone(&self.inner), last_fetch).await;
+        self.inner
+            .cached(kid)
+            .filter(|key| !Arc::ptr_eq(key, failed))
     }
 
     /// The key for `kid`, refetching the JWKS once if it is unknown and the rate limit allows.
@@ -120,10 +188,10 @@ impl Jwks {
             return Some(key);
         }
         if last_fetch.is_some_and(|at| at.elapsed() < self.inner.config.refetch_interval) {
-            tracing::debug!(kid, "unknown kid; JWKS refetch is rate-limited");
+            tracing::debug!(kid = %bounded(kid), "unknown kid; JWKS refetch is rate-limited");
             return None;
         }
-        tracing::info!(kid, "unknown kid; refetching the JWKS");
+        tracing::info!(kid = %bounded(kid), "unknown kid; refetching the JWKS");
         let _ = Inner::fetch_holding(Arc::clone(&self.inner), last_fetch).await;
         self.inner.cached(kid)
     }
@@ -188,6 +256,10 @@ impl Inner {
                     }
                     let count = keys.len();
                     *inner.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+                    *inner
+                        .fetched_at
+                        .write()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
                     tracing::info!(keys = count, url = %inner.config.url, "JWKS fetched");
                     Ok(count)
                 }
@@ -213,6 +285,9 @@ impl Inner {
             .send()
             .await?
             .error_for_status()?;
+        if response.status().is_redirection() {
+            return Err(JwksError::Redirect(response.status().as_u16()));
+        }
         if response
             .content_length()
             .is_some_and(|len| len > max as u64)
@@ -282,6 +357,11 @@ fn parse(body: &[u8]) -> Result<KeySet, JwksError> {
         return Err(JwksError::NoUsableKeys);
     }
     Ok(keys)
+}
+
+/// A `kid` comes from the caller: logged escaped (`{:?}`) and at most 64 characters.
+fn bounded(kid: &str) -> String {
+    format!("{:?}", kid.chars().take(64).collect::<String>())
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

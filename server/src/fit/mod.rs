@@ -46,7 +46,7 @@ pub use claims::{
     FitClaims, IssueClaims, LicenseClaims, ModuleClaims, ProjectClaims, SpaceClaims,
 };
 pub use error::FitError;
-pub use jwks::{Jwks, JwksConfig, JwksError};
+pub use jwks::{Jwks, JwksConfig, JwksError, DEFAULT_MAX_AGE as DEFAULT_JWKS_MAX_AGE};
 pub use layer::{require_fit, Fit};
 pub use oauth::{AppSystemToken, AppUserToken, ForgeOAuth, SYSTEM_TOKEN_HEADER, USER_TOKEN_HEADER};
 pub use verify::{FitConfig, FitVerifier, DEFAULT_CACHE_ENTRIES, ISSUER, MAX_TOKEN_BYTES};

@@ -120,6 +120,9 @@ impl FitVerifier {
                 max: MAX_TOKEN_BYTES,
             });
         }
+        // A key set past its max age is refetched in the background; this request goes on
+        // with the keys there are.
+        self.inner.jwks.refresh_if_stale();
         if !self.inner.cache.is_enabled() {
             return Ok(Arc::new(self.verify_in_full(token).await?.0));
         }
@@ -188,7 +191,22 @@ impl FitVerifier {
                 kid: FitError::truncated(&kid),
             })?;
 
-        let claims = jsonwebtoken::decode::<FitClaims>(token, &key, &self.inner.validation)?.claims;
+        let (claims, key) =
+            match jsonwebtoken::decode::<FitClaims>(token, &key, &self.inner.validation) {
+                Ok(data) => (data.claims, key),
+                // The key under this kid may have been replaced: refetch (rate-limited) and try the
+                // new one once, so changed key material heals without a restart.
+                Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) => {
+                    let Some(changed) = self.inner.jwks.changed_key(&kid, &key).await else {
+                        return Err(e.into());
+                    };
+                    let claims =
+                        jsonwebtoken::decode::<FitClaims>(token, &changed, &self.inner.validation)?
+                            .claims;
+                    (claims, changed)
+                }
+                Err(e) => return Err(e.into()),
+            };
         self.check(&claims)?;
         Ok((claims, kid, key))
     }

@@ -44,6 +44,8 @@ pub enum JwksMode {
     Slow(Duration),
     /// Answers 200 with a document larger than the cache accepts.
     Oversized,
+    /// Answers 302 to `/moved/jwks.json` on the same host, which serves the keys.
+    Redirect,
 }
 
 struct JwksState {
@@ -75,6 +77,7 @@ impl JwksServer {
         );
         let app = Router::new()
             .route("/.well-known/jwks.json", get(serve_jwks))
+            .route("/moved/jwks.json", get(serve_moved_jwks))
             .with_state(Arc::clone(&state));
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -124,22 +127,38 @@ impl Drop for JwksServer {
     }
 }
 
-async fn serve_jwks(State(state): State<Arc<JwksState>>) -> impl IntoResponse {
+async fn serve_jwks(State(state): State<Arc<JwksState>>) -> axum::response::Response {
     state.hits.fetch_add(1, Ordering::SeqCst);
     let mode = *state.mode.lock().unwrap();
     let close = [(header::CONNECTION, "close")];
     match mode {
-        JwksMode::Failing => return (StatusCode::SERVICE_UNAVAILABLE, close, Json(None)),
+        JwksMode::Failing => {
+            return (StatusCode::SERVICE_UNAVAILABLE, close, Json(None::<()>)).into_response()
+        }
         JwksMode::Slow(delay) => tokio::time::sleep(delay).await,
         JwksMode::Oversized => {
             let padding = "x".repeat(100 * 1024);
             let body = serde_json::json!({ "keys": state.keys.lock().unwrap().clone(), "padding": padding });
-            return (StatusCode::OK, close, Json(Some(body)));
+            return (StatusCode::OK, close, Json(body)).into_response();
+        }
+        JwksMode::Redirect => {
+            return (
+                StatusCode::FOUND,
+                [(header::LOCATION, "/moved/jwks.json")],
+                close,
+            )
+                .into_response()
         }
         JwksMode::Up => {}
     }
     let body = serde_json::json!({ "keys": state.keys.lock().unwrap().clone() });
-    (StatusCode::OK, close, Json(Some(body)))
+    (StatusCode::OK, close, Json(body)).into_response()
+}
+
+/// Where [`JwksMode::Redirect`] points: the real keys, so following the redirect would work.
+async fn serve_moved_jwks(State(state): State<Arc<JwksState>>) -> impl IntoResponse {
+    let body = serde_json::json!({ "keys": state.keys.lock().unwrap().clone() });
+    ([(header::CONNECTION, "close")], Json(body))
 }
 
 /// A running application and what it talks to.

@@ -173,3 +173,133 @@ async fn a_key_removed_from_the_jwks_stops_verifying_after_the_next_refetch() {
 
     assert_fit_rejected(app.get_whoami(&token).await, "withdrawn key").await;
 }
+
+#[tokio::test]
+async fn a_withdrawn_key_stops_verifying_within_the_max_age_for_fresh_and_cached_tokens() {
+    // Arrange: a remote that has verified (and cached) a token of a key Atlassian then
+    // withdraws. No token ever names an unknown kid, so only the max age can notice.
+    let max_age = Duration::from_secs(1);
+    let retiring = SigningKey::generate("forge/invocation-token/wf-withdrawn");
+    let jwks = JwksServer::start(&[&retiring, &KEY]).await;
+    let app = spawn_app_against(jwks, |s| {
+        s.jwks_max_age = max_age;
+        s.jwks_refetch_interval = Duration::from_secs(1);
+    })
+    .await;
+    let cached = retiring.sign(&claims());
+    assert_eq!(app.get_whoami(&cached).await.status(), StatusCode::OK);
+    app.jwks.withdraw(retiring.kid());
+    let hits = app.jwks.hits();
+
+    // Act: wait out the max age; the next use starts a background refetch.
+    tokio::time::sleep(max_age + Duration::from_millis(100)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while app.get_whoami(&cached).await.status() == StatusCode::OK {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the withdrawn key still verifies"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Assert: refused from now on, the cached token and a fresh one alike; other keys work.
+    assert_fit_rejected(
+        app.get_whoami(&cached).await,
+        "cached token of a withdrawn key",
+    )
+    .await;
+    let fresh = retiring.sign(&claims());
+    assert_fit_rejected(
+        app.get_whoami(&fresh).await,
+        "fresh token of a withdrawn key",
+    )
+    .await;
+    assert_eq!(
+        app.get_whoami(&valid_token()).await.status(),
+        StatusCode::OK
+    );
+    assert!(app.jwks.hits() > hits, "the max age caused a refetch");
+}
+
+#[tokio::test]
+async fn past_the_max_age_the_old_keys_keep_working_while_the_jwks_host_fails() {
+    let app = spawn_app_with(|s| {
+        s.jwks_max_age = Duration::from_secs(1);
+        s.jwks_refetch_interval = Duration::from_secs(1);
+    })
+    .await;
+    let token = valid_token();
+    assert_eq!(app.get_whoami(&token).await.status(), StatusCode::OK);
+    app.jwks.set_mode(JwksMode::Failing);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let hits = app.jwks.hits();
+    for _ in 0..5 {
+        assert_eq!(
+            app.get_whoami(&valid_token()).await.status(),
+            StatusCode::OK
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(app.jwks.hits() > hits, "a refetch was tried");
+    assert!(
+        app.jwks.hits() <= hits + 2,
+        "and rate-limited while it fails"
+    );
+}
+
+#[tokio::test]
+async fn changed_key_material_under_a_known_kid_heals_without_a_restart() {
+    // Arrange: the remote knows KEY's kid with KEY's material; then the JWKS publishes other
+    // material under the same kid, and tokens come signed with it.
+    let app = spawn_app_with(|s| s.jwks_refetch_interval = Duration::from_millis(500)).await;
+    assert_eq!(
+        app.get_whoami(&valid_token()).await.status(),
+        StatusCode::OK
+    );
+    let replacement = STRANGER.with_kid(KEY.kid());
+    app.jwks.withdraw(KEY.kid());
+    app.jwks.publish(&replacement);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    // Act
+    let response = app.get_whoami(&replacement.sign(&claims())).await;
+
+    // Assert: the signature failure under the known kid refetched and verified with the new key.
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_fit_rejected(
+        app.get_whoami(&valid_token()).await,
+        "the replaced material",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn signature_failures_under_a_known_kid_refetch_at_most_once_per_interval() {
+    let app = spawn_app_with(|s| s.jwks_refetch_interval = Duration::from_secs(30)).await;
+    let before = app.jwks.hits();
+    // Forged with another key under the known kid, again and again.
+    let forged = STRANGER.with_kid(KEY.kid());
+    for _ in 0..20 {
+        assert_fit_rejected(app.get_whoami(&forged.sign(&claims())).await, "forged").await;
+    }
+    assert!(
+        app.jwks.hits() <= before + 1,
+        "hits {} -> {}",
+        before,
+        app.jwks.hits()
+    );
+}
+
+#[tokio::test]
+async fn a_redirecting_jwks_host_is_a_failed_fetch() {
+    let jwks = JwksServer::start(&[&KEY]).await;
+    jwks.set_mode(JwksMode::Redirect);
+    let app = spawn_app_against(jwks, |_| {}).await;
+    // The keys are one redirect away; a remote that followed it would accept this token.
+    assert_fit_rejected(
+        app.get_whoami(&valid_token()).await,
+        "keys behind a redirect",
+    )
+    .await;
+    assert!(app.jwks.hits() >= 1);
+}
