@@ -215,6 +215,10 @@ pub enum TitleError {
     Empty,
     #[error("The title is {0} characters long; the limit is 500.")]
     TooLong(usize),
+    /// NUL, line breaks, tabs and the like: a title is one line of text (and PostgreSQL cannot
+    /// store a NUL at all).
+    #[error("The title cannot contain control characters.")]
+    ControlCharacter,
 }
 
 /// A valid title: trimmed, 1 to 500 characters.
@@ -228,6 +232,7 @@ impl Title {
         match chars {
             0 => Err(TitleError::Empty),
             n if n > MAX_TITLE_CHARS => Err(TitleError::TooLong(n)),
+            _ if trimmed.chars().any(char::is_control) => Err(TitleError::ControlCharacter),
             _ => Ok(Self(trimmed.to_owned())),
         }
     }
@@ -241,15 +246,39 @@ impl Title {
     }
 }
 
-/// A valid team name: trimmed, 1 to 100 characters.
+/// A valid team name: trimmed, 1 to 100 characters, none of them a control character.
 pub fn parse_team(raw: &str) -> Option<String> {
     let trimmed = raw.trim();
-    (!trimmed.is_empty() && trimmed.chars().count() <= 100).then(|| trimmed.to_owned())
+    (!trimmed.is_empty()
+        && trimmed.chars().count() <= 100
+        && !trimmed.chars().any(char::is_control))
+    .then(|| trimmed.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_refused_in_titles_and_teams() {
+        for raw in [
+            "a\0b",
+            "line\nbreak",
+            "tab\there",
+            "bell\u{7}",
+            "del\u{7f}",
+            "c1\u{85}x",
+        ] {
+            assert_eq!(
+                Title::parse(raw),
+                Err(TitleError::ControlCharacter),
+                "{raw:?}"
+            );
+            assert_eq!(parse_team(raw), None, "{raw:?}");
+        }
+        assert!(Title::parse("Ünïcode — fine ✓").is_ok());
+        assert_eq!(parse_team(" Core & UI ").as_deref(), Some("Core & UI"));
+    }
 
     #[test]
     fn titles_are_trimmed() {

@@ -58,7 +58,7 @@ impl<'a> Jira<'a> {
             Ok(()) => Some(url.trim_end_matches('/')),
             Err(reason) => {
                 tracing::warn!(
-                    api_base_url = %truncated(url),
+                    api_base_url = ?truncated(url),
                     reason,
                     "refusing to send OAuth tokens: the FIT's apiBaseUrl is not Atlassian's"
                 );

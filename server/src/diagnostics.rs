@@ -117,12 +117,12 @@ impl Diagnostics {
             }
         }
         tracing::info!(
-            module = %shape.module,
+            module = ?shape.module,
             transport = shape.transport,
             origin = shape.origin.as_deref().unwrap_or("-"),
             fit_bytes = shape.fit_bytes,
-            headers = %shape.header_names.join(","),
-            claims = %shape.claim_paths.join(","),
+            headers = ?shape.header_names.join(","),
+            claims = ?shape.claim_paths.join(","),
             "FORGE_DIAGNOSTICS: first request of this kind"
         );
     }

@@ -34,9 +34,15 @@ pub enum ApiError {
     /// 400: the request cannot be read (bad JSON, unknown fields, wrong types).
     #[error("{0}")]
     BadRequest(String),
+    /// 409: the request is fine, but the list it adds to is full.
+    #[error("{0}")]
+    Conflict(String),
     /// 422: the request reads fine but its values are not acceptable.
     #[error("{0}")]
     Unprocessable(String),
+    /// 429: this user is over the rate limit; `Retry-After` says when to try again.
+    #[error("Too many requests: try again in {retry_after_secs} s.")]
+    TooManyRequests { retry_after_secs: u64 },
     /// 500: our fault. The cause is logged, never sent.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -50,7 +56,9 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -61,7 +69,9 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::BadRequest(_) => "bad_request",
+            Self::Conflict(_) => "list_full",
             Self::Unprocessable(_) => "unprocessable",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::Internal(_) => "internal",
         }
     }
@@ -71,8 +81,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
             // The reason stays in our logs: telling a caller why its token failed helps forgers.
+            // At debug, since anyone can send junk; a warn summarises them (see below).
             Self::Unauthorized(cause) => {
-                tracing::info!(reason = %format!("{cause:#}"), "FIT rejected")
+                let reason = format!("{cause:#}");
+                tracing::debug!(reason = ?reason, "FIT rejected");
+                REJECTIONS.count(&reason);
             }
             Self::Internal(cause) => tracing::error!(error.cause_chain = ?cause, "internal error"),
             _ => {}
@@ -84,7 +97,50 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static(r#"Bearer realm="forge-remote""#),
             );
         }
+        if let Self::TooManyRequests { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
         response
+    }
+}
+
+/// Rejected tokens, summarised in one warn line at most once a minute, so a flood of junk
+/// tokens cannot flood the logs and real trouble (an expired clock, a rotated key) still shows
+/// at the default level.
+static REJECTIONS: RejectionSummary = RejectionSummary::new();
+
+/// At most one summary line per this period.
+const SUMMARY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+struct RejectionSummary {
+    state: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
+}
+
+impl RejectionSummary {
+    const fn new() -> Self {
+        Self {
+            state: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn count(&self, reason: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        match &mut *state {
+            Some((since, count)) if now.duration_since(*since) < SUMMARY_EVERY => *count += 1,
+            _ => {
+                let before = state.map(|(_, count)| count).unwrap_or(0);
+                *state = Some((now, 0));
+                let last: String = reason.chars().take(200).collect();
+                tracing::warn!(
+                    rejected_since_last_summary = before + 1,
+                    last_reason = ?last,
+                    "FIT rejections (one summary per minute; each at debug)"
+                );
+            }
+        }
     }
 }
 

@@ -7,6 +7,8 @@ use server::db::{tasks::ScopeKey, Database};
 
 const ACME: &str = "ari:cloud:ecosystem::installation/acme";
 const GLOBEX: &str = "ari:cloud:ecosystem::installation/globex";
+/// The default `TASKS_PER_LIST_MAX`.
+const MAX: u32 = 1000;
 
 /// One fresh database per test and backend.
 async fn databases() -> Vec<(String, Database, Option<tempfile::TempDir>)> {
@@ -56,20 +58,22 @@ async fn created_tasks_are_listed_oldest_first_with_progress() {
     for (backend, db, _dir) in databases().await {
         let scope = ScopeKey::Issue("10001".into());
         let a = db
-            .create_task(ACME, &scope, Title::parse("First").unwrap(), "alice")
+            .create_task(ACME, &scope, Title::parse("First").unwrap(), "alice", MAX)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("room in the list");
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         let b = db
-            .create_task(ACME, &scope, Title::parse(" Second ").unwrap(), "bob")
+            .create_task(ACME, &scope, Title::parse(" Second ").unwrap(), "bob", MAX)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("room in the list");
         db.update_task(ACME, &a.id, None, Some(true))
             .await
             .unwrap()
             .unwrap();
 
-        let tasks = db.list_tasks(ACME, &scope).await.unwrap();
+        let tasks = db.list_tasks(ACME, &scope, MAX).await.unwrap();
         let titles: Vec<_> = tasks.iter().map(|t| t.title.as_str()).collect();
         assert_eq!(titles, ["First", "Second"], "{backend}");
         assert!(tasks[0].done && !tasks[1].done, "{backend}");
@@ -84,12 +88,13 @@ async fn another_installation_can_neither_see_nor_change_a_task() {
     for (backend, db, _dir) in databases().await {
         let scope = ScopeKey::team("98305", "Forge");
         let task = db
-            .create_task(ACME, &scope, Title::parse("Secret").unwrap(), "alice")
+            .create_task(ACME, &scope, Title::parse("Secret").unwrap(), "alice", MAX)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("room in the list");
 
         assert!(
-            db.list_tasks(GLOBEX, &scope).await.unwrap().is_empty(),
+            db.list_tasks(GLOBEX, &scope, MAX).await.unwrap().is_empty(),
             "{backend}"
         );
         assert!(
@@ -116,9 +121,10 @@ async fn a_patch_changes_only_the_fields_it_names() {
     for (backend, db, _dir) in databases().await {
         let scope = ScopeKey::Issue("7".into());
         let task = db
-            .create_task(ACME, &scope, Title::parse("Draft").unwrap(), "alice")
+            .create_task(ACME, &scope, Title::parse("Draft").unwrap(), "alice", MAX)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("room in the list");
         let renamed = db
             .update_task(ACME, &task.id, Some(Title::parse("Final").unwrap()), None)
             .await
@@ -149,13 +155,20 @@ async fn deleting_removes_the_task_once() {
     for (backend, db, _dir) in databases().await {
         let scope = ScopeKey::team("98305", "Ops");
         let task = db
-            .create_task(ACME, &scope, Title::parse("Gone soon").unwrap(), "alice")
+            .create_task(
+                ACME,
+                &scope,
+                Title::parse("Gone soon").unwrap(),
+                "alice",
+                MAX,
+            )
             .await
-            .unwrap();
+            .unwrap()
+            .expect("room in the list");
         assert!(db.delete_task(ACME, &task.id).await.unwrap(), "{backend}");
         assert!(!db.delete_task(ACME, &task.id).await.unwrap(), "{backend}");
         assert!(
-            db.list_tasks(ACME, &scope).await.unwrap().is_empty(),
+            db.list_tasks(ACME, &scope, MAX).await.unwrap().is_empty(),
             "{backend}"
         );
     }
@@ -184,13 +197,20 @@ async fn data_survives_reopening_the_sqlite_file() {
     let scope = ScopeKey::team("98305", "Forge");
     {
         let db = Database::connect(&url).await.unwrap();
-        db.create_task(ACME, &scope, Title::parse("Persist me").unwrap(), "alice")
-            .await
-            .unwrap();
+        db.create_task(
+            ACME,
+            &scope,
+            Title::parse("Persist me").unwrap(),
+            "alice",
+            MAX,
+        )
+        .await
+        .unwrap()
+        .expect("room in the list");
         db.pool().close().await;
     }
     let db = Database::connect(&url).await.unwrap();
-    let tasks = db.list_tasks(ACME, &scope).await.unwrap();
+    let tasks = db.list_tasks(ACME, &scope, MAX).await.unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].title, "Persist me");
 }
@@ -207,19 +227,19 @@ async fn a_pool_of_one_connection_serves_concurrent_reads_and_writes() {
         let (db, scope) = (db.clone(), scope.clone());
         tokio::spawn(async move {
             let title = Title::parse(&format!("Task {i}")).unwrap();
-            db.create_task(ACME, &scope, title, "alice")
+            db.create_task(ACME, &scope, title, "alice", MAX)
                 .await
                 .map(|_| ())
         })
     });
     let reads = (0..10).map(|_| {
         let (db, scope) = (db.clone(), scope.clone());
-        tokio::spawn(async move { db.list_tasks(ACME, &scope).await.map(|_| ()) })
+        tokio::spawn(async move { db.list_tasks(ACME, &scope, MAX).await.map(|_| ()) })
     });
     for handle in writes.chain(reads).collect::<Vec<_>>() {
         handle.await.unwrap().unwrap();
     }
-    assert_eq!(db.list_tasks(ACME, &scope).await.unwrap().len(), 10);
+    assert_eq!(db.list_tasks(ACME, &scope, MAX).await.unwrap().len(), 10);
 }
 
 #[tokio::test]
@@ -248,7 +268,9 @@ async fn a_postgres_connection_closed_while_idle_is_replaced_not_handed_out() {
         .await;
 
     // Act: the next query finds the connection idle long enough to be pinged first.
-    let tasks = db.list_tasks(ACME, &ScopeKey::team("98305", "Forge")).await;
+    let tasks = db
+        .list_tasks(ACME, &ScopeKey::team("98305", "Forge"), MAX)
+        .await;
 
     // Assert: the dead connection was dropped and a new one served the query.
     assert!(tasks.unwrap().is_empty());
@@ -260,13 +282,14 @@ async fn the_same_team_in_two_spaces_is_two_lists() {
     for (backend, db, _dir) in databases().await {
         let eng = ScopeKey::team("98305", "Forge");
         let ops = ScopeKey::team("196609", "Forge");
-        db.create_task(ACME, &eng, Title::parse("ENG's").unwrap(), "alice")
+        db.create_task(ACME, &eng, Title::parse("ENG's").unwrap(), "alice", MAX)
             .await
-            .unwrap();
-        let theirs = db.list_tasks(ACME, &ops).await.unwrap();
+            .unwrap()
+            .expect("room in the list");
+        let theirs = db.list_tasks(ACME, &ops, MAX).await.unwrap();
         assert!(theirs.is_empty(), "{backend}: {theirs:?}");
         assert_eq!(
-            db.list_tasks(ACME, &eng).await.unwrap().len(),
+            db.list_tasks(ACME, &eng, MAX).await.unwrap().len(),
             1,
             "{backend}"
         );
@@ -360,7 +383,7 @@ async fn team_rows_from_before_spaces_are_kept_and_claimed_by_the_first_space_to
 
         // Assert: ENG has both old rows, OPS none, and the other tenant's row is untouched.
         let titles: Vec<String> = db
-            .list_tasks(ACME, &eng)
+            .list_tasks(ACME, &eng, MAX)
             .await
             .unwrap()
             .into_iter()
@@ -368,7 +391,7 @@ async fn team_rows_from_before_spaces_are_kept_and_claimed_by_the_first_space_to
             .collect();
         assert_eq!(titles, ["From before spaces", "Also old"], "{backend}");
         assert!(
-            db.list_tasks(ACME, &ops).await.unwrap().is_empty(),
+            db.list_tasks(ACME, &ops, MAX).await.unwrap().is_empty(),
             "{backend}"
         );
         let globex = db.find_task(GLOBEX, "old-3").await.unwrap().unwrap();
@@ -380,7 +403,7 @@ async fn team_rows_from_before_spaces_are_kept_and_claimed_by_the_first_space_to
             .await
             .unwrap();
         assert_eq!(
-            db.list_tasks(ACME, &eng).await.unwrap().len(),
+            db.list_tasks(ACME, &eng, MAX).await.unwrap().len(),
             2,
             "{backend}"
         );

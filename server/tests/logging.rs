@@ -90,6 +90,16 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
         .await
         .unwrap();
     assert_eq!(rejected.status(), StatusCode::UNAUTHORIZED);
+    // A forged trace id (not B3's hex) is replaced, never logged.
+    let forged = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-b3-traceid", "FORGED-trace id=injected principal=admin")
+        .header("x-b3-spanid", "FORGED-span")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::OK);
     // A token of another app environment: refused, and the reason is logged.
     let mut staging = claims.clone();
     staging.app.environment.id = "ari:cloud:ecosystem::environment/3f1c9b52/staging".into();
@@ -153,6 +163,17 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
         "the user token was logged"
     );
     assert!(!logs.contains(&token), "the FIT itself was logged");
+    assert!(!logs.contains("FORGED"), "a forged b3 id reached the logs");
+    assert!(
+        logs.lines().any(|l| l.contains("path=\"/healthz\"")
+            && l.split("trace_id=").nth(1).is_some_and(|rest| rest
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '}')
+                .filter(char::is_ascii_hexdigit)
+                .count()
+                == 32)),
+        "the request with a forged id got a fresh 32-hex trace id"
+    );
     assert!(
         logs.contains("is not one of FORGE_ENVIRONMENT_IDS"),
         "the environment refusal is logged with its reason"

@@ -77,22 +77,24 @@ pub fn now_millis() -> i64 {
 }
 
 impl Database {
-    /// The tasks of one scope, oldest first.
+    /// The tasks of one scope, oldest first, at most `limit` of them.
     pub async fn list_tasks(
         &self,
         installation: &str,
         scope: &ScopeKey,
+        limit: u32,
     ) -> Result<Vec<Task>, sqlx::Error> {
         let (kind, space, key) = scope.parts();
         let sql = format!(
             "SELECT {COLUMNS} FROM tasks WHERE installation_id = $1 AND scope_kind = $2 AND space_id = $3 \
-             AND scope_key = $4 ORDER BY created_at, id"
+             AND scope_key = $4 ORDER BY created_at, id LIMIT $5"
         );
         let rows = sqlx::query(&sql)
             .bind(installation)
             .bind(kind)
             .bind(space)
             .bind(key)
+            .bind(i64::from(limit))
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(|r| from_row(r).map(|s| s.task)).collect()
@@ -123,13 +125,18 @@ impl Database {
         })
     }
 
+    /// Adds a task unless the list already holds `max` tasks (`None` then, and nothing is
+    /// written). The count and the insert are one statement; on PostgreSQL a transaction-scoped
+    /// advisory lock on the list also serialises concurrent adds, which READ COMMITTED alone
+    /// would let both see room for (SQLite has one writer at a time anyway).
     pub async fn create_task(
         &self,
         installation: &str,
         scope: &ScopeKey,
         title: Title,
         created_by: &str,
-    ) -> Result<Task, sqlx::Error> {
+        max: u32,
+    ) -> Result<Option<Task>, sqlx::Error> {
         let (kind, space, key) = scope.parts();
         let now = now_millis();
         let task = Task {
@@ -140,9 +147,20 @@ impl Database {
             created_at: now,
             updated_at: now,
         };
-        sqlx::query(
+        let mut tx = self.pool().begin().await?;
+        if self.backend() == super::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!(
+                    "{installation}\u{1f}{kind}\u{1f}{space}\u{1f}{key}"
+                ))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let inserted = sqlx::query(
             "INSERT INTO tasks (id, installation_id, scope_kind, space_id, scope_key, title, done, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+             WHERE (SELECT COUNT(*) FROM tasks WHERE installation_id = $2 AND scope_kind = $3 \
+                    AND space_id = $4 AND scope_key = $5) < $11",
         )
         .bind(&task.id)
         .bind(installation)
@@ -154,9 +172,12 @@ impl Database {
         .bind(&task.created_by)
         .bind(task.created_at)
         .bind(task.updated_at)
-        .execute(self.pool())
-        .await?;
-        Ok(task)
+        .bind(i64::from(max))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok((inserted == 1).then_some(task))
     }
 
     pub async fn find_task(

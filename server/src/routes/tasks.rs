@@ -97,7 +97,10 @@ impl Caller {
                 let requested = requested
                     .map(|raw| {
                         parse_team(raw).ok_or_else(|| {
-                            ApiError::Unprocessable("A team name is 1 to 100 characters.".into())
+                            ApiError::Unprocessable(
+                                "A team name is 1 to 100 characters, without control characters."
+                                    .into(),
+                            )
                         })
                     })
                     .transpose()?;
@@ -170,7 +173,11 @@ async fn list(
     let scope = own_list(&state, &claims, query.team.as_deref()).await?;
     let tasks = state
         .db
-        .list_tasks(installation(&claims), &scope)
+        .list_tasks(
+            installation(&claims),
+            &scope,
+            state.settings.tasks_per_list_max,
+        )
         .await
         .map_err(anyhow::Error::from)?;
     let done = tasks.iter().filter(|t| t.done).count() as u32;
@@ -195,12 +202,18 @@ async fn create(
     let author = author(&claims)?;
     let title = Title::parse(&new.title).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let scope = own_list(&state, &claims, new.team.as_deref()).await?;
+    let max = state.settings.tasks_per_list_max;
     let task = state
         .db
-        .create_task(installation(&claims), &scope, title, author)
+        .create_task(installation(&claims), &scope, title, author, max)
         .await
-        .map_err(anyhow::Error::from)?;
-    let (progress, notice) = after_change(&state, &claims, &oauth, &scope).await?;
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "This list is full: it holds at most {max} tasks. Delete some to add more."
+            ))
+        })?;
+    let (progress, notice) = after_change(&state, &claims, &oauth, &scope).await;
     Ok((
         StatusCode::CREATED,
         Json(TaskChange {
@@ -211,7 +224,7 @@ async fn create(
     ))
 }
 
-#[tracing::instrument(name = "Update a task", skip_all, fields(task = %id))]
+#[tracing::instrument(name = "Update a task", skip_all, fields(task = ?short(&id)))]
 async fn update(
     State(state): State<AppState>,
     Fit(claims): Fit,
@@ -221,6 +234,7 @@ async fn update(
     AppJson(patch): AppJson<TaskPatch>,
 ) -> Result<Json<TaskChange>> {
     author(&claims)?;
+    task_id(&id)?;
     let list = own_list(&state, &claims, query.team.as_deref()).await?;
     if patch.title.is_none() && patch.done.is_none() {
         return Err(ApiError::Unprocessable(
@@ -251,7 +265,7 @@ async fn update(
         .await
         .map_err(anyhow::Error::from)?
         .ok_or_else(not_found)?;
-    let (progress, notice) = after_change(&state, &claims, &oauth, &stored.scope).await?;
+    let (progress, notice) = after_change(&state, &claims, &oauth, &stored.scope).await;
     Ok(Json(TaskChange {
         task: stored.task,
         progress,
@@ -259,7 +273,7 @@ async fn update(
     }))
 }
 
-#[tracing::instrument(name = "Delete a task", skip_all, fields(task = %id))]
+#[tracing::instrument(name = "Delete a task", skip_all, fields(task = ?short(&id)))]
 async fn remove(
     State(state): State<AppState>,
     Fit(claims): Fit,
@@ -268,6 +282,7 @@ async fn remove(
     AppQuery(query): AppQuery<TaskQuery>,
 ) -> Result<StatusCode> {
     author(&claims)?;
+    task_id(&id)?;
     let list = own_list(&state, &claims, query.team.as_deref()).await?;
     let inst = installation(&claims);
     let found = match state
@@ -288,7 +303,7 @@ async fn remove(
         return Err(not_found());
     }
     // The notice cannot travel on a 204; the failure is logged and the next change retries.
-    let _ = after_change(&state, &claims, &oauth, &found.scope).await?;
+    let _ = after_change(&state, &claims, &oauth, &found.scope).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -322,24 +337,43 @@ async fn issue_header(
     ))
 }
 
+/// A path segment for a log field: the caller's, so cut short (and logged with `?`, escaped).
+fn short(value: &str) -> String {
+    value.chars().take(64).collect()
+}
+
 fn not_found() -> ApiError {
     ApiError::NotFound("No such task.".into())
 }
 
-/// The scope's new progress, written to the issue's entity property when the scope is an issue.
+/// Task ids are the uuids the remote made; anything else (a NUL, a path of megabytes) is simply
+/// not a task, and never reaches the database.
+fn task_id(id: &str) -> Result<()> {
+    uuid::Uuid::try_parse(id).map(drop).map_err(|_| not_found())
+}
+
+/// The list's new progress, written to the issue's entity property when the list is an issue's.
+///
+/// Runs after the write succeeded, so nothing here may fail the request: a failed read or Jira
+/// call becomes a notice, and the change stands.
 async fn after_change(
     state: &AppState,
     claims: &FitClaims,
     oauth: &ForgeOAuth,
     scope: &ScopeKey,
-) -> Result<(Progress, Option<String>)> {
-    let progress = state
-        .db
-        .progress(installation(claims), scope)
-        .await
-        .map_err(anyhow::Error::from)?;
+) -> (Progress, Option<String>) {
+    let progress = match state.db.progress(installation(claims), scope).await {
+        Ok(progress) => progress,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the progress after a change");
+            return (
+                Progress { done: 0, total: 0 },
+                Some("Saved, but the progress could not be read: reload to see it.".into()),
+            );
+        }
+    };
     let ScopeKey::Issue(issue_id) = scope else {
-        return Ok((progress, None));
+        return (progress, None);
     };
     let jira = Jira::new(&state.http, claims, &state.settings.api_hosts);
     let notice = match jira
@@ -354,5 +388,5 @@ async fn after_change(
             ))
         }
     };
-    Ok((progress, notice))
+    (progress, notice)
 }

@@ -564,7 +564,11 @@ async fn an_issue_panel_reaches_only_its_own_issues_tasks() {
     assert_json_error(response, StatusCode::NOT_FOUND).await;
     assert_eq!(
         app.db
-            .list_tasks(&here.app.installation_id, &ScopeKey::Issue("10001".into()))
+            .list_tasks(
+                &here.app.installation_id,
+                &ScopeKey::Issue("10001".into()),
+                1000
+            )
             .await
             .unwrap()
             .len(),
