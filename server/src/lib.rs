@@ -23,6 +23,8 @@ pub mod error;
 pub mod fit;
 /// HTTP handlers, one module per resource.
 pub mod routes;
+/// The accept loop and its limits on slow clients.
+pub mod serve;
 /// Builds the router and binds the listener.
 pub mod startup;
 /// `tracing` subscriber set-up.

@@ -13,7 +13,7 @@ use crate::{
     diagnostics::{self, Diagnostics},
     error,
     fit::{self, FitConfig, FitVerifier, JwksConfig},
-    routes, telemetry,
+    routes, serve, telemetry,
 };
 
 /// Forge refuses front-end invocation requests over 500 KB; refuse them here too, before
@@ -62,6 +62,7 @@ impl AppState {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    limits: serve::Limits,
 }
 
 impl Application {
@@ -86,6 +87,7 @@ impl Application {
             ),
         }
         let listener = TcpListener::bind(settings.addr).await?;
+        let limits = serve::Limits::from_settings(&settings);
         let state = AppState::new(settings, db)?;
         if let Err(e) = state.fit.jwks().refresh().await {
             tracing::warn!(error = %e, "no signing keys at startup; will fetch on first use");
@@ -93,6 +95,7 @@ impl Application {
         Ok(Self {
             listener,
             router: router(state),
+            limits,
         })
     }
 
@@ -103,11 +106,10 @@ impl Application {
             .expect("bound listener has an address")
     }
 
-    /// Serves until Ctrl-C or SIGTERM.
+    /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish. Slow clients are
+    /// cut off by the limits in [`serve`].
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        serve::serve(self.listener, self.router, self.limits, shutdown_signal()).await;
         Ok(())
     }
 }

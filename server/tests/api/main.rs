@@ -10,5 +10,6 @@ mod helpers;
 mod jose_crosscheck;
 mod jwks;
 mod limits;
+mod slow_clients;
 mod tasks;
 mod whoami;
