@@ -11,7 +11,7 @@
 //       -> {"jwk":{...public key...},"token":"..."}
 //
 // `verify` is configured the way a careful Forge remote would: RS256 only, issuer and audience
-// required, no clock tolerance beyond jose's default of 0.
+// required, and the clock tolerance the request gives (jose's default of 0 otherwise).
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 
 async function readStdin() {
@@ -20,12 +20,13 @@ async function readStdin() {
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
-async function verify({ jwks, token, audience, issuer }) {
+async function verify({ jwks, token, audience, issuer, clockTolerance = 0 }) {
   const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
     algorithms: ['RS256'],
     audience,
     issuer,
     requiredClaims: ['exp'],
+    clockTolerance,
   });
   return { ok: true, payload, protectedHeader };
 }

@@ -330,7 +330,7 @@ fn parse(body: &[u8]) -> Result<KeySet, JwksError> {
         keys: Vec<serde_json::Value>,
     }
     let document: Document = serde_json::from_slice(body)?;
-    let keys: KeySet = document
+    let usable: Vec<(String, CachedKey)> = document
         .keys
         .into_iter()
         .filter_map(|value| {
@@ -353,6 +353,20 @@ fn parse(body: &[u8]) -> Result<KeySet, JwksError> {
             ))
         })
         .collect();
+    // RFC 7517 §4.5: keys of a set should have distinct `kid`s. When two share one, which key a
+    // token under it means is ambiguous: neither is trusted (`jose` would try both).
+    let mut keys = KeySet::new();
+    let mut ambiguous = std::collections::HashSet::new();
+    for (kid, key) in usable {
+        if ambiguous.contains(&kid) {
+            continue;
+        }
+        if keys.insert(kid.clone(), key).is_some() {
+            keys.remove(&kid);
+            tracing::warn!(kid = %bounded(&kid), "the JWKS has several keys under one kid; using none of them");
+            ambiguous.insert(kid);
+        }
+    }
     if keys.is_empty() {
         return Err(JwksError::NoUsableKeys);
     }
@@ -400,6 +414,18 @@ mod tests {
         let mut kids: Vec<_> = keys.keys().map(String::as_str).collect();
         kids.sort_unstable();
         assert_eq!(kids, ["good", "no-alg"]);
+    }
+
+    #[test]
+    fn keys_sharing_a_kid_are_all_dropped() {
+        let body = json!({ "keys": [
+            { "kty": "RSA", "kid": "twice", "n": N, "e": "AQAB" },
+            { "kty": "RSA", "kid": "once", "n": N, "e": "AQAB" },
+            { "kty": "RSA", "kid": "twice", "n": N, "e": "AQAB" },
+            { "kty": "RSA", "kid": "twice", "n": N, "e": "AQAB" },
+        ]});
+        let keys = parse(body.to_string().as_bytes()).unwrap();
+        assert_eq!(keys.keys().collect::<Vec<_>>(), ["once"]);
     }
 
     #[test]

@@ -78,6 +78,9 @@ struct Inner {
 struct Header {
     alg: String,
     kid: Option<String>,
+    /// Present at all, even as `null` or `[]`, is refused (RFC 7515 §4.1.11 allows no form of it
+    /// that we could honour); `Some` means the member was there.
+    #[serde(default, deserialize_with = "present")]
     crit: Option<serde_json::Value>,
 }
 
@@ -215,7 +218,7 @@ impl FitVerifier {
     /// `jsonwebtoken`'s `exp` and `nbf` rules and our `iat` rule, with the same leeway.
     fn times_valid(&self, claims: &FitClaims, now: u64) -> bool {
         let leeway = self.inner.leeway.as_secs();
-        claims.exp >= now.saturating_sub(leeway)
+        claims.exp + leeway > now
             && claims.nbf.is_none_or(|nbf| nbf <= now + leeway)
             && claims.iat.is_none_or(|iat| iat <= now + leeway)
     }
@@ -240,6 +243,11 @@ impl FitVerifier {
             }
         }
         let now = now();
+        // RFC 7519 §4.1.4: now must be *before* `exp`. `jsonwebtoken` also accepts `exp` exactly
+        // at now minus the leeway; `jose` does not, and neither do we.
+        if claims.exp + self.inner.leeway.as_secs() <= now {
+            return Err(FitError::Expired);
+        }
         if claims
             .iat
             .is_some_and(|iat| iat > now + self.inner.leeway.as_secs())
@@ -248,6 +256,11 @@ impl FitVerifier {
         }
         Ok(())
     }
+}
+
+/// `Some` whenever the member exists, `null` included (plain `Option` would read `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 /// Seconds since the epoch, the clock `jsonwebtoken` checks `exp` and `nbf` against.

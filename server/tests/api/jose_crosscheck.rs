@@ -110,3 +110,104 @@ async fn tokens_minted_by_jose_verify_here() {
     let me: WhoAmI = response.json().await.unwrap();
     assert_eq!(me.installation_id, claims().app.installation_id);
 }
+
+/// jose's verdict on `token` against `keys`, with the remote's 5 s leeway as clock tolerance.
+fn jose_accepts(keys: &[Value], token: &str) -> bool {
+    jose(
+        "verify",
+        &json!({
+            "jwks": { "keys": keys },
+            "token": token,
+            "audience": APP_ID,
+            "issuer": ISSUER,
+            "clockTolerance": 5,
+        }),
+    )
+    .0
+}
+
+/// The remote's verdict on `token` with a JWKS of exactly `keys`.
+async fn remote_accepts(keys: &[Value], token: &str) -> bool {
+    let jwks = JwksServer::start(&[]).await;
+    for key in keys {
+        jwks.publish_jwk(key.clone());
+    }
+    let app = spawn_app_against(jwks, |_| {}).await;
+    app.get_whoami(token).await.status() == StatusCode::OK
+}
+
+#[tokio::test]
+async fn rfc_8725_corners_the_remote_refuses_as_jose_does() {
+    let header = |extra: Value| {
+        let mut h = json!({ "alg": "RS256", "kid": KEY.kid() });
+        h.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        h
+    };
+    let keys = [KEY.jwk()];
+    // The harness says yes to a plain token, so each "no" below is about its corner.
+    let plain = KEY.sign_with_header(&header(json!({})), &claims());
+    assert!(jose_accepts(&keys, &plain) && remote_accepts(&keys, &plain).await);
+
+    // `crit` in any form: an extension list, an empty one, null, a string.
+    for crit in [json!(["b64"]), json!([]), json!(null), json!("exp")] {
+        let token = KEY.sign_with_header(&header(json!({ "crit": crit })), &claims());
+        assert!(!jose_accepts(&keys, &token), "jose accepted crit={crit}");
+        assert!(
+            !remote_accepts(&keys, &token).await,
+            "we accepted crit={crit}"
+        );
+    }
+
+    // `exp` exactly at now minus the leeway: expired for both (RFC 7519: now must be before it).
+    let mut at_the_edge = claims();
+    at_the_edge.exp = server::fit::mint::now() - 5;
+    let token = KEY.sign(&at_the_edge);
+    assert!(
+        !jose_accepts(&keys, &token),
+        "jose accepted exp = now - leeway"
+    );
+    assert!(
+        !remote_accepts(&keys, &token).await,
+        "we accepted exp = now - leeway"
+    );
+    // One second later is still inside the leeway for both.
+    let mut inside = claims();
+    inside.exp = server::fit::mint::now() - 3;
+    let token = KEY.sign(&inside);
+    assert!(jose_accepts(&keys, &token) && remote_accepts(&keys, &token).await);
+
+    // A key published for encryption, or for another algorithm, never verifies a signature.
+    for (member, value) in [("use", "enc"), ("alg", "RS512"), ("alg", "PS256")] {
+        let mut jwk = KEY.jwk();
+        jwk[member] = json!(value);
+        let token = KEY.sign(&claims());
+        assert!(
+            !jose_accepts(&[jwk.clone()], &token),
+            "jose used a key with {member}={value}"
+        );
+        assert!(
+            !remote_accepts(&[jwk], &token).await,
+            "we used a key with {member}={value}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn duplicate_kids_in_the_jwks_are_trusted_by_neither() {
+    // Two different keys under one kid: which one a token means is ambiguous. jose 6 answers
+    // ERR_JWKS_MULTIPLE_MATCHING_KEYS; the remote drops both keys.
+    let twin = crate::helpers::STRANGER.with_kid(KEY.kid());
+    let keys = [KEY.jwk(), twin.jwk()];
+    for token in [KEY.sign(&claims()), twin.sign(&claims())] {
+        assert!(
+            !jose_accepts(&keys, &token),
+            "jose accepted an ambiguous kid"
+        );
+        assert!(
+            !remote_accepts(&keys, &token).await,
+            "we accepted an ambiguous kid"
+        );
+    }
+}
