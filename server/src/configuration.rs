@@ -149,8 +149,9 @@ impl Settings {
             DEFAULT_TASKS_PER_LIST_MAX,
             1..=100_000,
         )? as u32;
-        let rate_limit_per_second = ranged(&get, "RATE_LIMIT_PER_SECOND", 20, 1..=10_000)? as u32;
-        let rate_limit_burst = ranged(&get, "RATE_LIMIT_BURST", 60, 1..=100_000)? as u32;
+        let rate_limit_per_second =
+            ranged(&get, "RATE_LIMIT_PER_SECOND", 20, 1..=1_000_000)? as u32;
+        let rate_limit_burst = ranged(&get, "RATE_LIMIT_BURST", 60, 1..=1_000_000)? as u32;
         let jwks_url = get("FORGE_JWKS_URL").unwrap_or_else(|| DEFAULT_JWKS_URL.into());
         validate_jwks_url(&jwks_url)?;
         // Below Forge's 25 s invocation limit, so the remote answers first; 0 would answer every
@@ -530,7 +531,8 @@ mod tests {
             ("TASKS_PER_LIST_MAX", "100001", "100000"),
             ("RATE_LIMIT_PER_SECOND", "0", "1"),
             ("RATE_LIMIT_BURST", "0", "1"),
-            ("RATE_LIMIT_BURST", "-5", "100000"),
+            ("RATE_LIMIT_BURST", "-5", "1000000"),
+            ("RATE_LIMIT_PER_SECOND", "1000001", "1000000"),
         ] {
             let err = settings(&[("FORGE_APP_ID", APP), (name, bad)]).unwrap_err();
             assert!(

@@ -21,6 +21,8 @@ pub mod diagnostics;
 pub mod error;
 /// Forge Invocation Token verification: the remote's authentication, self-contained.
 pub mod fit;
+/// Per-user rate limits.
+pub mod rate_limit;
 /// HTTP handlers, one module per resource.
 pub mod routes;
 /// The accept loop and its limits on slow clients.

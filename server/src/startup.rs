@@ -1,6 +1,6 @@
 //! Builds the application: state, router, middleware, listener.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, num::NonZeroU32, sync::Arc};
 
 use axum::{http::StatusCode, middleware, Router};
 use tokio::net::TcpListener;
@@ -13,6 +13,7 @@ use crate::{
     diagnostics::{self, Diagnostics},
     error,
     fit::{self, FitConfig, FitVerifier, JwksConfig},
+    rate_limit::{self, UserRateLimit},
     routes, serve, telemetry,
 };
 
@@ -125,10 +126,21 @@ pub fn router(state: AppState) -> Router {
         .expect("CORS origins are validated when the settings are read")
         .layer();
 
-    let api = routes::api_router().route_layer(middleware::from_fn_with_state(
-        state.fit.clone(),
-        fit::require_fit,
-    ));
+    // Inner to outer: the per-user limit needs the verified claims, so the FIT layer wraps it.
+    let limit = UserRateLimit::new(
+        NonZeroU32::new(state.settings.rate_limit_per_second).expect("validated as at least 1"),
+        NonZeroU32::new(state.settings.rate_limit_burst).expect("validated as at least 1"),
+    );
+    limit.spawn_pruning();
+    let api = routes::api_router()
+        .route_layer(middleware::from_fn_with_state(
+            limit,
+            rate_limit::limit_per_user,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.fit.clone(),
+            fit::require_fit,
+        ));
     // Outside the FIT layer, which takes the OAuth headers out of the request.
     let api = if state.settings.diagnostics {
         api.route_layer(middleware::from_fn_with_state(

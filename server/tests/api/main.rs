@@ -7,6 +7,7 @@ mod fit_cache;
 mod fit_layer;
 mod fit_rejections;
 mod helpers;
+mod hostile;
 mod jose_crosscheck;
 mod jwks;
 mod limits;
