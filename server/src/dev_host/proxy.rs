@@ -55,14 +55,25 @@ pub struct Forwarding<'a> {
 /// Outcome for the bridge: `Ok(reply)` resolves `callBridge`, `Err(message)` rejects it.
 pub type BridgeOutcome = Result<Value, String>;
 
+/// `path` on the remote at `base_url`, or `None` unless it is a path of that remote: a minted
+/// FIT and the OAuth tokens must never go to a URL the page chose (`https://evil/…`,
+/// `//evil/…`, `\\evil`), only to the manifest's remote.
+fn remote_url(base_url: &str, path: &str) -> Option<Url> {
+    if !path.starts_with('/') || path.starts_with("//") || path.contains('\\') {
+        return None;
+    }
+    let base = Url::parse(base_url).ok()?;
+    let url = base.join(path).ok()?;
+    (url.origin() == base.origin()).then_some(url)
+}
+
 pub async fn invoke(
     http: &reqwest::Client,
     call: &RemoteCall,
     fwd: Forwarding<'_>,
 ) -> BridgeOutcome {
-    let url = Url::parse(fwd.base_url)
-        .and_then(|base| base.join(&call.path))
-        .map_err(|_| rejection::UNEXPECTED.to_owned())?;
+    let url =
+        remote_url(fwd.base_url, &call.path).ok_or_else(|| rejection::UNEXPECTED.to_owned())?;
     let method = Method::from_bytes(call.method.as_deref().unwrap_or("GET").as_bytes())
         .map_err(|_| rejection::UNEXPECTED.to_owned())?;
 
@@ -247,6 +258,26 @@ mod tests {
     fn an_error_without_body_cannot_be_parsed() {
         let out = translate(503, no_headers(), None, b"");
         assert_eq!(out.unwrap_err(), rejection::parse(503));
+    }
+
+    #[test]
+    fn only_paths_of_the_remote_are_invoked() {
+        let base = "http://127.0.0.1:3000";
+        assert_eq!(
+            remote_url(base, "/tasks?team=A").unwrap().as_str(),
+            "http://127.0.0.1:3000/tasks?team=A"
+        );
+        for path in [
+            "https://evil.example.com/steal",
+            "//evil.example.com/steal",
+            "/\\evil.example.com",
+            "\\\\evil.example.com",
+            "tasks",
+            "",
+            "http://127.0.0.1:3100/__devhost/api/rest-calls",
+        ] {
+            assert!(remote_url(base, path).is_none(), "{path:?} was forwarded");
+        }
     }
 
     #[test]

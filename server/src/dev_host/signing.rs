@@ -38,18 +38,45 @@ pub struct OAuthGrant {
     pub expires_at: SystemTime,
 }
 
+/// Creates `path` with mode 0600 from the start (no window in which it is readable by others).
+fn write_owner_only(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)?;
+    restrict_to_owner(path)
+}
+
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Signer {
     /// Loads the key from `key_file`, or generates and keeps one there. Keeping it under
     /// `target/` lets the remote's cached JWKS stay valid across `cargo leptos watch` restarts.
     pub fn load_or_create(key_file: &Path) -> anyhow::Result<Self> {
         let private = match std::fs::read(key_file) {
-            Ok(der) => RsaPrivateKey::from_pkcs1_der(&der)?,
+            Ok(der) => {
+                // Whoever reads it can mint tokens the local remote trusts: owner only, also
+                // for a key file an older version wrote world-readable.
+                restrict_to_owner(key_file)?;
+                RsaPrivateKey::from_pkcs1_der(&der)?
+            }
             Err(_) => {
                 let key = RsaPrivateKey::new(&mut OsRng, 2048)?;
                 if let Some(dir) = key_file.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
-                std::fs::write(key_file, key.to_pkcs1_der()?.as_bytes())?;
+                write_owner_only(key_file, key.to_pkcs1_der()?.as_bytes())?;
                 key
             }
         };
@@ -113,4 +140,27 @@ pub fn random_hex(bytes: usize) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_signing_key_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("keys/fit-signing-key.der");
+        let first = Signer::load_or_create(&file).unwrap();
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+
+        // A key file left world-readable by an older version is tightened when loaded.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let again = Signer::load_or_create(&file).unwrap();
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+        assert_eq!(first.key.kid(), again.key.kid(), "the same key, loaded");
+    }
 }
