@@ -110,7 +110,7 @@ pub async fn invoke(
             .header("content-type", "application/json")
             .body(body);
     }
-    tracing::info!(%trace_id, path = %call.path, "forwarding invokeRemote to the remote");
+    tracing::info!(%trace_id, path = ?call.path.chars().take(256).collect::<String>(), "forwarding invokeRemote to the remote");
 
     let response = match request.send().await {
         Ok(r) => r,
