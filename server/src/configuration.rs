@@ -74,8 +74,8 @@ pub struct Settings {
     /// A client that has not sent a whole request head within this is disconnected
     /// (`HTTP_HEADER_TIMEOUT_SECS`, default 10). See [`crate::serve`].
     pub http_header_timeout: Duration,
-    /// A connection with no request in flight for this long is closed
-    /// (`HTTP_IDLE_TIMEOUT_SECS`, default 60).
+    /// A connection on which no byte has moved and no request has been handled for this long
+    /// is closed (`HTTP_IDLE_TIMEOUT_SECS`, default 60).
     pub http_idle_timeout: Duration,
     /// Connections served at once; further ones wait, unaccepted, in the listen backlog
     /// (`HTTP_MAX_CONNECTIONS`, default 1024).

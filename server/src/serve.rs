@@ -7,8 +7,10 @@
 //! - a request head must arrive within [`Limits::header_timeout`] (hyper's
 //!   `header_read_timeout`). hyper restarts that clock whenever it waits for a head, so it also
 //!   bounds an idle keep-alive connection;
-//! - a connection with no request in flight for [`Limits::idle_timeout`] is closed (our own
-//!   watchdog: hyper has no idle timeout);
+//! - a connection on which no byte has moved and no handler has run for
+//!   [`Limits::idle_timeout`] is dropped (our own watchdog: hyper has no idle timeout). That
+//!   covers an idle keep-alive connection, and a client that stops reading its response, which
+//!   would otherwise hold hyper's write, and the connection, forever;
 //! - at most [`Limits::max_connections`] are served at once. The next one is not accepted until
 //!   a slot frees, and waits in the kernel's listen backlog instead of taking a descriptor;
 //! - a failing `accept` (EMFILE and the like) is logged, at most every few seconds, and retried
@@ -22,8 +24,9 @@ use std::{
     future::Future,
     io,
     net::SocketAddr,
-    pin::pin,
+    pin::{pin, Pin},
     sync::{Arc, Mutex},
+    task::{Context, Poll},
     time::Duration,
 };
 
@@ -31,6 +34,7 @@ use axum::{extract::ConnectInfo, Router};
 use hyper::{body::Incoming, server::conn::http1, Request};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
     net::{TcpListener, TcpStream},
     sync::{watch, OwnedSemaphorePermit, Semaphore},
     time::Instant,
@@ -166,8 +170,12 @@ async fn connection(
             }
         })
     };
-    let mut conn = pin!(http.serve_connection(TokioIo::new(stream), service));
-    let mut closing = false;
+    let io = TokioIo::new(Tracked {
+        stream,
+        activity: Arc::clone(&activity),
+    });
+    let mut conn = pin!(http.serve_connection(io, service));
+    let mut stopping = false;
     loop {
         tokio::select! {
             result = conn.as_mut() => {
@@ -179,13 +187,15 @@ async fn connection(
             }
             // hyper's graceful shutdown closes an idle connection at once and a busy one once
             // its response is written: neither ends a request half-way.
-            _ = stop.changed(), if !closing => {
-                closing = true;
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
                 conn.as_mut().graceful_shutdown();
             }
-            () = activity.idle_for(idle_timeout), if !closing => {
-                closing = true;
-                conn.as_mut().graceful_shutdown();
+            // Nothing to lose: no handler is running and the client has neither sent nor
+            // taken a byte for the whole timeout. Also what bounds a shutdown.
+            () = activity.idle_for(idle_timeout) => {
+                tracing::debug!(%peer, "dropping an idle connection");
+                return;
             }
         }
     }
@@ -201,7 +211,7 @@ fn is_about_one_connection(e: &io::Error) -> bool {
     )
 }
 
-/// Requests in flight on one connection, and since when there have been none.
+/// Requests in flight on one connection, and when a byte last moved or a request ended.
 struct Activity(Mutex<(usize, Instant)>);
 
 impl Activity {
@@ -216,7 +226,14 @@ impl Activity {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Completes once no request has been in flight for `idle`.
+    fn touch(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .1 = Instant::now();
+    }
+
+    /// Completes once no request has been in flight, and no byte has moved, for `idle`.
     async fn idle_for(&self, idle: Duration) {
         loop {
             match self.state() {
@@ -251,6 +268,68 @@ impl Drop for Busy {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         *state = (state.0 - 1, Instant::now());
+    }
+}
+
+/// The connection's socket, noting in its [`Activity`] every time bytes move.
+struct Tracked {
+    stream: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.touch();
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_write(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        poll
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        poll
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
     }
 }
 
@@ -305,6 +384,56 @@ mod tests {
         ));
         // EMFILE: the listener is fine, the process is out of descriptors.
         assert!(!is_about_one_connection(&io::Error::from_raw_os_error(24)));
+    }
+
+    /// A client that asks for a big answer and never reads it stalls hyper's write; the idle
+    /// watchdog drops it, which frees its slot (the cap is 1) for the next client.
+    #[tokio::test]
+    async fn a_client_that_stops_reading_its_response_is_dropped_after_the_idle_timeout() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Far more than the socket buffers on both sides hold.
+        let router = Router::new()
+            .route("/big", get(|| async { vec![b'x'; 64 << 20] }))
+            .route("/small", get(|| async { "ok" }));
+        let limits = Limits {
+            header_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(1),
+            max_connections: 1,
+        };
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(listener, router, limits, async {
+            let _ = stopped.await;
+        }));
+
+        let mut reader = TcpStream::connect(addr).await.unwrap();
+        reader
+            .write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = [0u8; 12];
+        reader.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"HTTP/1.1 200");
+        // From here on it reads nothing.
+
+        let started = Instant::now();
+        let mut next = TcpStream::connect(addr).await.unwrap();
+        next.write_all(b"GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), next.read_to_end(&mut answer))
+            .await
+            .expect("the stalled connection still holds the only slot after 5 s")
+            .unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 200"));
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "served after {:?}: the stalled connection was not holding the slot",
+            started.elapsed()
+        );
+        drop(reader);
     }
 
     /// A request in flight when shutdown starts is answered; then `serve` returns and the port
