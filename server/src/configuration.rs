@@ -214,16 +214,11 @@ impl Settings {
             });
         }
         // Slow-client protection (see `crate::serve`).
-        let http_secs = |name: &'static str, default: u64, max: u64| {
-            within(parse(&get, name, &default.to_string())?, name, 1..=max).map(Duration::from_secs)
-        };
-        let http_header_timeout = http_secs("HTTP_HEADER_TIMEOUT_SECS", 10, 60)?;
-        let http_idle_timeout = http_secs("HTTP_IDLE_TIMEOUT_SECS", 60, 600)?;
-        let http_max_connections = within(
-            parse(&get, "HTTP_MAX_CONNECTIONS", "1024")?,
-            "HTTP_MAX_CONNECTIONS",
-            1..=65_536,
-        )? as usize;
+        let http_header_timeout =
+            Duration::from_secs(ranged(&get, "HTTP_HEADER_TIMEOUT_SECS", 10, 1..=60)?);
+        let http_idle_timeout =
+            Duration::from_secs(ranged(&get, "HTTP_IDLE_TIMEOUT_SECS", 60, 1..=600)?);
+        let http_max_connections = ranged(&get, "HTTP_MAX_CONNECTIONS", 1024, 1..=65_536)? as usize;
         let diagnostics = match get("FORGE_DIAGNOSTICS").as_deref().map(str::trim) {
             None | Some("0") | Some("false") | Some("off") => false,
             Some("1") | Some("true") | Some("on") => true,
@@ -283,22 +278,6 @@ fn ranged(
         });
     }
     Ok(value)
-}
-
-/// `value`, if within `range`; else an error naming the variable.
-fn within(
-    value: u64,
-    name: &'static str,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    if range.contains(&value) {
-        Ok(value)
-    } else {
-        Err(ConfigError::Invalid {
-            name,
-            reason: format!("must be {} to {}, got {value}", range.start(), range.end()),
-        })
-    }
 }
 
 /// `a, b,,c` → `[a, b, c]`.

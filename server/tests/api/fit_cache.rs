@@ -69,7 +69,8 @@ async fn a_cached_token_expires_exactly_when_an_uncached_one_does() {
                 b.is_ok(),
                 "at {now}: cached {a:?}, uncached {b:?}"
             );
-            assert_eq!(a.is_ok(), now <= claims.exp + leeway.as_secs(), "at {now}");
+            // RFC 7519: valid only *before* `exp` (plus the leeway), as jose has it.
+            assert_eq!(a.is_ok(), now < claims.exp + leeway.as_secs(), "at {now}");
             if let Err(e) = a {
                 assert!(matches!(e, FitError::Expired), "{e:?}");
                 rejected_at.get_or_insert(now);
@@ -80,7 +81,7 @@ async fn a_cached_token_expires_exactly_when_an_uncached_one_does() {
 
     // Assert: it was served from the cache while valid, then refused, and forgotten.
     let rejected_at = rejected_at.expect("the cached token never expired");
-    assert_eq!(rejected_at, claims.exp + leeway.as_secs() + 1);
+    assert_eq!(rejected_at, claims.exp + leeway.as_secs());
     let stats = cached.cache_stats();
     assert!(stats.hits > 0, "{stats:?}");
     assert_eq!(stats.entries, 0, "an expired token stays cached: {stats:?}");
