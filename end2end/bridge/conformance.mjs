@@ -25,6 +25,9 @@ const js = {
   navigate: (location) => FB.router.navigate(location),
   open: (location) => FB.router.open(location),
   reload: () => FB.router.reload(),
+  submit: (payload) => FB.view.submit(payload),
+  submitConfig: (config) => FB.view.submit({ config }),
+  viewOpen: () => FB.view.open(),
 };
 
 const parsed = (p) => p.then((text) => JSON.parse(text));
@@ -43,6 +46,9 @@ const rust = {
   navigate: (location) => parsed(H.navigate(JSON.stringify(location))),
   open: (location) => parsed(H.open(JSON.stringify(location))),
   reload: () => parsed(H.reload()),
+  submit: (payload) => parsed(H.submit(JSON.stringify(payload))),
+  submitConfig: (config) => parsed(H.submit_config(JSON.stringify(config))),
+  viewOpen: () => parsed(H.view_open()),
   clientHealthz: (key) => parsed(H.client_healthz(key)),
   clientWhoami: (key) => parsed(H.client_whoami(key)),
   clientListTasks: (key, team) => parsed(H.client_list_tasks(key, team)),

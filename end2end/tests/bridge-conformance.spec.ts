@@ -40,7 +40,10 @@ type Op =
   | "showAndCloseFlag"
   | "navigate"
   | "open"
-  | "reload";
+  | "reload"
+  | "submit"
+  | "submitConfig"
+  | "viewOpen";
 
 interface Scenario {
   name: string;
@@ -313,6 +316,40 @@ const scenarios: Scenario[] = [
     replies: [{ resolve: null }],
   },
   { name: "router.reload", op: "reload", args: [], replies: [{ resolve: null }] },
+
+  // view.submit / view.open: what a macro config view saves with and a macro opens it with
+  { name: "view.submit({config}) through the typed helper", op: "submitConfig", args: [{ team: "Core & \"UI\" é" }], replies: [{ resolve: true }] },
+  {
+    name: "view.submit with any JSON payload, host answers nothing",
+    op: "submit",
+    args: [{ config: { team: "Forge", limit: 5, tags: ["a", null], nested: { on: false } } }],
+    replies: [{ resolve: null }],
+  },
+  { name: "view.submit with an array payload", op: "submit", args: [[1, "two", { three: 3 }]], replies: [{ resolve: { saved: true } }] },
+  {
+    name: "view.submit answered false: not submittable",
+    op: "submitConfig",
+    args: [{ team: "Forge" }],
+    replies: [{ resolve: false }],
+    errorKind: "not_submittable",
+  },
+  {
+    name: "view.submit rejected by the host keeps its message",
+    op: "submit",
+    args: [{ config: { team: "Forge" } }],
+    replies: [rejectWith("Macro could not be saved")],
+    errorKind: "rejected",
+  },
+  { name: "view.open", op: "viewOpen", args: [], replies: [{ resolve: true }] },
+  { name: "view.open, host answers nothing", op: "viewOpen", args: [], replies: [{ resolve: null }] },
+  { name: "view.open answered false: not openable", op: "viewOpen", args: [], replies: [{ resolve: false }], errorKind: "not_openable" },
+  {
+    name: "view.open rejected: not openable either",
+    op: "viewOpen",
+    args: [],
+    replies: [rejectWith("Something broke in the host")],
+    errorKind: "not_openable",
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -451,7 +488,7 @@ test.describe("Rust bridge shim vs @forge/bridge 7.2.0", () => {
       }
       expect(js.result.error, "@forge/bridge succeeds").toBeUndefined();
       expect(rust.result.error, "the shim succeeds").toBeUndefined();
-      if (["enableTheming", "showAndCloseFlag", "navigate", "open", "reload"].includes(s.op)) {
+      if (["enableTheming", "showAndCloseFlag", "navigate", "open", "reload", "submit", "submitConfig", "viewOpen"].includes(s.op)) {
         // These resolve with whatever the host answers; the shim returns ().
         return;
       }

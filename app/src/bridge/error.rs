@@ -24,7 +24,18 @@ pub enum BridgeError {
     /// The host's answer does not have the documented shape, or the body not the expected type.
     #[error("unexpected answer from the Forge bridge: {0}")]
     Decode(String),
+    /// `view.submit` or `view.open` refused, with `@forge/bridge`'s message:
+    /// [`NOT_SUBMITTABLE`] when the host answered `submit` with `false` (the view is not a
+    /// config view or a modal), [`NOT_OPENABLE`] when `open` answered `false` or failed. One
+    /// variant holding the message, so a bundle links only the messages it can produce.
+    #[error("{0}")]
+    Refused(&'static str),
 }
+
+/// `view.submit`'s refusal (`@forge/bridge@7.2.0` `out/view/submit.js`).
+pub const NOT_SUBMITTABLE: &str = "this resource's view is not submittable.";
+/// `view.open`'s refusal (`@forge/bridge@7.2.0` `out/view/open.js`).
+pub const NOT_OPENABLE: &str = "this resource's view is not openable.";
 
 /// The documented `invokeRemote` rejections, told apart by their stable message prefixes. The
 /// numbers inside the messages are parsed when present.
@@ -129,6 +140,8 @@ impl BridgeError {
             Self::Rejected(_) => "rejected",
             Self::InvalidRequest(_) => "invalid_request",
             Self::Decode(_) => "decode",
+            Self::Refused(m) if *m == NOT_SUBMITTABLE => "not_submittable",
+            Self::Refused(_) => "not_openable",
         }
     }
 }

@@ -21,8 +21,8 @@
 //! ```
 //!
 //! Covered commands: `invoke` (as `invokeRemote`), `fetchRemote`, `getContext`,
-//! `enableTheming`, `showFlag`/`closeFlag`, `navigate` (navigate, open) and `reload`. Anything
-//! else can go through [`Bridge::call_raw`].
+//! `enableTheming`, `showFlag`/`closeFlag`, `navigate` (navigate, open), `reload`, `submit`
+//! (`view.submit`) and `open` (`view.open`). Anything else can go through [`Bridge::call_raw`].
 
 mod client;
 mod context;
@@ -31,6 +31,7 @@ mod error;
 mod global;
 mod headers;
 mod remote;
+mod submit;
 mod view;
 
 use std::future::Future;
@@ -44,7 +45,7 @@ pub use client::{decode_answer, ApiError, Call, RemoteClient};
 pub use context::{
     ensure_locale, Context, Entity, Extension, Theme, ISSUE_PANEL, MACRO, SUPPORTED_LOCALES,
 };
-pub use error::{BridgeError, InvokeErrorKind};
+pub use error::{BridgeError, InvokeErrorKind, NOT_OPENABLE, NOT_SUBMITTABLE};
 #[cfg(feature = "bridge")]
 pub use global::GlobalBridge;
 pub use headers::Headers;
@@ -194,6 +195,28 @@ impl<T: BridgeTransport> Bridge<T> {
     pub async fn reload(&self) -> Result<(), BridgeError> {
         self.transport.call(view::RELOAD, None).await.map(drop)
     }
+
+    /// `view.submit(payload)`, `payload` any JSON: what a macro config view (or a modal) saves
+    /// with. [`BridgeError::Refused`] with [`NOT_SUBMITTABLE`] when the host answers `false`.
+    pub async fn submit(&self, payload: &impl ToJson) -> Result<(), BridgeError> {
+        let payload = payload.to_json_text();
+        submit::decode_submit(self.transport.call(submit::SUBMIT, Some(&payload)).await)
+    }
+
+    /// `view.submit({config})`: saves a macro's configuration from its config view; the macro
+    /// then reads it back as `getContext().extension.config` (and the remote as the FIT's
+    /// `context.extension.config`).
+    pub async fn submit_config(&self, config: &impl ToJson) -> Result<(), BridgeError> {
+        let payload = submit::config_payload(config);
+        submit::decode_submit(self.transport.call(submit::SUBMIT, Some(&payload)).await)
+    }
+
+    /// `view.open()`: a macro opens its config view. Every failure is [`BridgeError::Refused`]
+    /// with [`NOT_OPENABLE`], as in `@forge/bridge`. (Not [`Bridge::open`], which is
+    /// `router.open`.)
+    pub async fn open_view(&self) -> Result<(), BridgeError> {
+        submit::decode_open(self.transport.call(submit::OPEN, None).await)
+    }
 }
 
 /// A shown flag.
@@ -290,6 +313,46 @@ mod tests {
         let ctx = run(Bridge::new(&host).get_context()).unwrap();
         assert_eq!(ctx.locale, "en-GB");
         assert_eq!(*host.calls.borrow(), vec![("getContext".to_owned(), None)]);
+    }
+
+    #[test]
+    fn submit_and_open_send_what_forge_bridge_sends() {
+        let host = Scripted::replying([
+            Ok("true".into()),
+            Ok("null".into()),
+            Ok("false".into()),
+            Ok("null".into()),
+            Ok("false".into()),
+        ]);
+        let bridge = Bridge::new(&host);
+        let team = Json::Object(vec![("team".into(), Json::String("Forge".into()))]);
+        run(async {
+            bridge.submit_config(&team).await.unwrap();
+            bridge.submit(&Json::Array(vec![])).await.unwrap();
+            assert_eq!(
+                bridge.submit(&team).await,
+                Err(BridgeError::Refused(NOT_SUBMITTABLE))
+            );
+            bridge.open_view().await.unwrap();
+            assert_eq!(
+                bridge.open_view().await,
+                Err(BridgeError::Refused(NOT_OPENABLE))
+            );
+        });
+        let calls = host.calls.borrow();
+        let sent =
+            |command: &str, payload: Option<&str>| (command.to_owned(), payload.map(str::to_owned));
+        assert_eq!(
+            *calls,
+            vec![
+                sent("submit", Some(r#"{"config":{"team":"Forge"}}"#)),
+                sent("submit", Some("[]")),
+                sent("submit", Some(r#"{"team":"Forge"}"#)),
+                // `callBridge('open')`: no payload argument at all.
+                sent("open", None),
+                sent("open", None),
+            ]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use app::{
     api::ErrorBody,
     bridge::{
-        ApiError, Bridge, BridgeError, FlagId, FlagOptions, FlagType, Headers, InvokeRequest,
+        ApiError, Bridge, BridgeError, FlagId, FlagOptions, FlagType, Headers, InvokeRequest, Json,
         Location, NavigationLocation, RemoteClient, RemoteRequest,
     },
     routes::{CreateTask, DeleteTask, ListTasks, Method},
@@ -280,4 +280,34 @@ pub async fn client_delete_task(remote_key: String, id: String) -> String {
             .call(&DeleteTask { id })
             .await,
     )
+}
+
+/// `view.submit(payload)`, any JSON payload.
+#[wasm_bindgen]
+pub async fn submit(payload_json: String) -> String {
+    let run = async {
+        let payload: Value = input(&payload_json)?;
+        let payload =
+            Json::from_serde(&payload).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
+        Bridge::global().submit(&payload).await
+    };
+    outcome(run.await)
+}
+
+/// `view.submit({config})` through the typed helper, given the config.
+#[wasm_bindgen]
+pub async fn submit_config(config_json: String) -> String {
+    let run = async {
+        let config: Value = input(&config_json)?;
+        let config =
+            Json::from_serde(&config).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
+        Bridge::global().submit_config(&config).await
+    };
+    outcome(run.await)
+}
+
+/// `view.open()`.
+#[wasm_bindgen]
+pub async fn view_open() -> String {
+    outcome(Bridge::global().open_view().await)
 }
