@@ -2,8 +2,13 @@
 # Sets up whatever is missing, then runs the app under `cargo leptos watch`: the remote on
 # http://127.0.0.1:3000 and, in this debug build, the local Forge host on
 # http://127.0.0.1:3100 (Jira issue view and Confluence page with the app live).
+#
+# `cargo leptos watch` builds one site, the main resource (target/site). The macro's config
+# view (resource `config`, target/site-config) is built once here, in debug, so the host can
+# open it; rerun this script to pick up a change to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+LEPTOS_SITE_ROOT=target/site-config cargo leptos build --frontend-only --lib-features config-view
 exec cargo leptos watch "$@"

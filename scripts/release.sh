@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds what `forge deploy` ships: the Forge resource in target/site (size-optimised wasm) and
-# the release remote in target/release/server. Same as `cargo leptos build --release`, except
+# Builds what `forge deploy` ships: the Forge resources, size-optimised, in target/site (`main`:
+# issue panel and macro) and target/site-config (`config`: the macro's config view), and the
+# release remote in target/release/server. Same as `cargo leptos build --release`, except
 # that the wasm's standard library is rebuilt for size; see README "Size".
 #
 #   scripts/release.sh [extra cargo-leptos build options]
@@ -15,11 +16,18 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH" # npm's wasm-opt fir
 # `-Z` flags are unstable: RUSTC_BOOTSTRAP=1 lets this pinned stable toolchain take them, for this
 # one build only (the remote below and every debug build use plain stable). Needs the rust-src
 # component (scripts/setup.sh adds it).
-RUSTC_BOOTSTRAP=1 \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
-  cargo leptos build --release --frontend-only \
-  --lib-cargo-args=-Zbuild-std=std,panic_abort \
-  --lib-cargo-args=-Zbuild-std-features=optimize_for_size "$@"
+resource() {
+  RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+    cargo leptos build --release --frontend-only \
+    --lib-cargo-args=-Zbuild-std=std,panic_abort \
+    --lib-cargo-args=-Zbuild-std-features=optimize_for_size "$@"
+}
+resource "$@"
+# The config view: the same crate with `config-view`, so `start()` mounts it instead of the app,
+# into its own site root. cargo-leptos empties only the site root it builds, and
+# frontend/build.rs writes index.html into LEPTOS_SITE_ROOT, so target/site stays as built.
+LEPTOS_SITE_ROOT=target/site-config resource --lib-features config-view "$@"
 
 # The remote, with the ordinary release profile.
 cargo leptos build --release --server-only "$@"

@@ -65,16 +65,18 @@ function listen(server) {
 }
 
 /**
- * @param {{resourceDir: string, manifestPath?: string}} opts
+ * `resourceKey` is the manifest resource served (its name is in the CDN path); `extension` the
+ * stub's `getContext().extension` (default: a Jira issue panel).
+ * @param {{resourceDir: string, manifestPath?: string, resourceKey?: string, extension?: object}} opts
  * @returns {Promise<{productUrl: string, cdnUrl: string, cdnOrigin: string, manifest: any,
  *   cspReports: any[], close: () => Promise<void>}>}
  */
-export async function startForgeLikeServers({ resourceDir, manifestPath }) {
+export async function startForgeLikeServers({ resourceDir, manifestPath, resourceKey = 'main', extension }) {
   const root = resolve(resourceDir);
   const manifest = loadManifest(manifestPath);
   const appUuid = manifest.app.id.split('/').pop();
   const envUuid = randomUUID();
-  const prefix = `/${appUuid}/${envUuid}/${randomUUID()}/main/`;
+  const prefix = `/${appUuid}/${envUuid}/${randomUUID()}/${resourceKey}/`;
   const cspReports = [];
 
   const product = createServer();
@@ -94,7 +96,7 @@ export async function startForgeLikeServers({ resourceDir, manifestPath }) {
     moduleKey: 'team-tasks-issue-panel',
     siteUrl: productOrigin,
     timezone: 'UTC',
-    extension: {
+    extension: extension ?? {
       type: 'jira:issuePanel',
       issue: { id: '10000', key: 'KAN-1', type: 'Task', typeId: '10001' },
       project: { id: '10000', key: 'KAN', type: 'software' },

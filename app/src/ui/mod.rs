@@ -4,13 +4,14 @@
 //! Forge the resource is served from a nested CDN path that a router would not recognise.
 
 mod board;
+pub mod config;
 mod header;
 
 use leptos::{either::Either, prelude::*, task::spawn_local};
 
 use crate::{
     api::ErrorBody,
-    bridge::{ApiError, Bridge, GlobalBridge, RemoteClient},
+    bridge::{ApiError, Bridge, GlobalBridge, Json, RemoteClient},
 };
 
 use self::{
@@ -29,7 +30,10 @@ pub type Client = RemoteClient<GlobalBridge>;
 pub enum Mode {
     /// A Jira issue panel, with the issue's key.
     IssuePanel(String),
+    /// A Confluence macro whose config names a valid team.
     Macro,
+    /// A Confluence macro with no (valid) team configured yet: nothing to list.
+    ChooseTeam,
     /// Any other module type, by `extension.type`.
     Unsupported(String),
     /// `getContext` failed, with the reason.
@@ -43,7 +47,17 @@ impl Mode {
             Ok(ctx) if ctx.extension.is_issue_panel() => {
                 Mode::IssuePanel(ctx.extension.issue.map(|i| i.key).unwrap_or_default())
             }
-            Ok(ctx) if ctx.extension.is_macro() => Mode::Macro,
+            Ok(ctx) if ctx.extension.is_macro() => match ctx.extension.config {
+                // A team that is not blank; the remote checks the rest of `parse_team`'s rule.
+                Some(Json::Object(config))
+                    if config.iter().any(|(k, v)| {
+                        k == "team" && matches!(v, Json::String(t) if !t.trim().is_empty())
+                    }) =>
+                {
+                    Mode::Macro
+                }
+                _ => Mode::ChooseTeam,
+            },
             Ok(ctx) => Mode::Unsupported(ctx.extension.kind),
             Err(e) => Mode::Unreachable(e.to_string()),
         }
@@ -77,10 +91,19 @@ pub fn App(mode: Mode) -> impl IntoView {
             <TaskBoard label=label />
         })
     };
-    let alert = |text: String| Either::Right(note("tt-error", Some("alert"), None, text));
+    // Every state without a board is one message (one view type, so one copy in the bundle);
+    // an unconfigured macro adds the button that opens its config.
+    let message = |class, role, text: String| Either::Right(note(class, role, None, text));
+    let alert = |text: String| message("tt-error", Some("alert"), text);
+    let choose = matches!(mode, Mode::ChooseTeam).then(|| open_config(bridge));
     let content = match mode {
         Mode::IssuePanel(key) => board(Some(key), "Tasks for this issue"),
         Mode::Macro => board(None, "Team tasks"),
+        Mode::ChooseTeam => message(
+            "tt-subtle",
+            None,
+            "No team chosen yet. Choose the team whose tasks this macro shows.".to_owned(),
+        ),
         Mode::Unsupported(kind) => {
             alert("Team Tasks cannot run in a ".to_owned() + &kind + " module.")
         }
@@ -92,7 +115,31 @@ pub fn App(mode: Mode) -> impl IntoView {
         <main class="tt-app" data-testid="app-root">
             <h1 class="tt-title">"Team Tasks"</h1>
             {content}
+            {choose}
         </main>
+    }
+}
+
+/// `view.open()`: opens the macro's config view, where its team is chosen. Where the host cannot
+/// open it, says where else it is.
+fn open_config(bridge: Bridge<GlobalBridge>) -> impl IntoView {
+    let failed = RwSignal::new(None);
+    view! {
+        <button
+            class="tt-button tt-primary"
+            on:click=move |_| {
+                spawn_local(async move {
+                    if bridge.open_view().await.is_err() {
+                        failed.set(Some(
+                            "The settings cannot be opened from here. Edit the page, select the macro and choose Edit to pick a team.".to_owned(),
+                        ));
+                    }
+                })
+            }
+        >
+            "Choose a team"
+        </button>
+        {note_slot(failed, "tt-error", Some("alert"), Some("open-error"))}
     }
 }
 
