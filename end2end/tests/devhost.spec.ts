@@ -100,23 +100,31 @@ test("the panel's bridge calls reach the remote with a verified FIT for its cont
   }));
 });
 
-test("the Confluence page hosts the macro with its saved configuration", async ({ page }) => {
+test("the Confluence page hosts the macro with its saved configuration, edited in its config view", async ({ page }) => {
   const problems = watchForProblems(page);
   await page.goto(`${HOST}/site/acme/wiki/pages/65537`);
   const macro = page.frameLocator("iframe.forge-frame");
   await expect(macro.getByTestId("team-name")).toHaveText("Team: Forge");
 
-  // Editing the macro's config re-renders it with the new context.
-  await page.getByTestId("macro-team").fill("Platform");
-  await page.getByRole("button", { name: "Save macro config" }).click();
+  // The Edit action opens the config resource in a dialog, served like the macro's resource.
+  const configResponse = page.waitForResponse((r) => r.url().startsWith(CDN) && r.url().endsWith("/config/index.html"));
+  await page.getByRole("button", { name: "Edit Team Tasks macro" }).click();
+  const res = await configResponse;
+  expect(await res.text()).toMatch(/<head[^>]*><script src="\/__forge\/global-bridge\.js"><\/script>/);
+  const indexHtml = readFileSync(resolve(root, "target/site-config/index.html"), "utf8");
+  const expected = computeForgeCsp({ manifest: loadManifest(), indexHtml, siteUrl: HOST });
+  expect(directives(res.headers()["content-security-policy"])).toEqual(directives(expected));
+
+  // Saving there re-renders the macro with the new context.
+  const settings = page.frameLocator("iframe.forge-config-frame");
+  await settings.getByRole("textbox", { name: "Team", exact: true }).fill("Platform");
+  await settings.getByRole("button", { name: "Save" }).click();
   await expect(macro.getByTestId("team-name")).toHaveText("Team: Platform");
 
   const context = await macro.locator("body").evaluate(() => (globalThis as any).__bridge.callBridge("getContext"));
   expect(context.extension).toMatchObject({ type: "macro", content: { id: "65537", type: "page" }, space: { key: "ENG" }, config: { team: "Platform" } });
   await expect.poll(() => verifiedFits().some((l) => l.fields.extension === "macro content=65537" && l.fields.module === "team-tasks-macro")).toBe(true);
   expect(problems).toEqual([]);
-
-  await forge.hostApi("POST", "/__devhost/api/macro-config", { site: "acme", page: "65537", config: { team: "Forge" } });
 });
 
 test("dark mode reaches the app through enableTheming", async ({ page }) => {

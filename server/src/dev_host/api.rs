@@ -18,7 +18,8 @@ use serde_json::{json, Value};
 use super::{
     context::Placement,
     proxy::{self, Forwarding, RemoteCall},
-    HostState,
+    signing::random_hex,
+    tenants, HostState, MacroInstance,
 };
 
 pub fn router(state: Arc<HostState>) -> Router {
@@ -27,7 +28,8 @@ pub fn router(state: Arc<HostState>) -> Router {
         .route("/__devhost/api/context", post(context))
         .route("/__devhost/api/invoke", post(invoke))
         .route("/__devhost/api/fit", post(fit))
-        .route("/__devhost/api/macro-config", post(save_macro_config))
+        .route("/__devhost/api/macros/insert", post(insert_macro))
+        .route("/__devhost/api/macros/submit", post(submit_macro_config))
         .route(
             "/__devhost/api/rest-calls",
             get(rest_calls).delete(clear_rest_calls),
@@ -144,22 +146,78 @@ fn remotes(state: &HostState) -> Value {
 }
 
 #[derive(Deserialize)]
-struct MacroConfig {
+struct PageRef {
     site: String,
     page: String,
-    config: Value,
 }
 
-async fn save_macro_config(
+/// The page editor's "insert macro": puts a new macro instance, with no config yet, on a page
+/// that has none. Answers the instance (`localId`, `config`).
+async fn insert_macro(State(state): State<Arc<HostState>>, Json(req): Json<PageRef>) -> Response {
+    let Some(page) = tenants::installation(&req.site).and_then(|i| i.page(&req.page)) else {
+        return bad_placement("no such page");
+    };
+    let mut macros = state.macros.lock().expect("macros");
+    let key = (req.site, page.id.to_owned());
+    if macros.contains_key(&key) || page.with_macro {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({ "error": "this page already has the macro" })),
+        )
+            .into_response();
+    }
+    let instance = MacroInstance {
+        local_id: uuid_like(),
+        config: json!({}),
+    };
+    macros.insert(key, instance.clone());
+    Json(json!({ "localId": instance.local_id, "config": instance.config })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Submit {
+    site: String,
+    page: String,
+    local_id: String,
+    payload: Value,
+}
+
+/// `view.submit(payload)` from the macro's config view: Confluence saves `payload.config` as
+/// that macro instance's config. `{ok: false, error}` rejects the bridge call with that message.
+async fn submit_macro_config(
     State(state): State<Arc<HostState>>,
-    Json(req): Json<MacroConfig>,
-) -> StatusCode {
-    state
-        .macro_config
-        .lock()
-        .expect("macro config")
-        .insert((req.site, req.page), req.config);
-    StatusCode::NO_CONTENT
+    Json(req): Json<Submit>,
+) -> Response {
+    let Some(config) = req.payload.get("config").filter(|c| c.is_object()) else {
+        return Json(json!({
+            "ok": false,
+            "error": "A macro config view submits {config: {...}}, an object of the macro's parameters.",
+        }))
+        .into_response();
+    };
+    let mut macros = state.macros.lock().expect("macros");
+    match macros.get_mut(&(req.site, req.page)) {
+        Some(instance) if instance.local_id == req.local_id => {
+            instance.config = config.clone();
+            Json(json!({ "ok": true, "config": config })).into_response()
+        }
+        _ => Json(json!({ "ok": false, "error": "The macro is no longer on this page." }))
+            .into_response(),
+    }
+}
+
+/// A random id in a uuid's shape, like the `localId` Confluence gives an inserted macro.
+fn uuid_like() -> String {
+    let h = random_hex(16);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 async fn rest_calls(State(state): State<Arc<HostState>>) -> Json<Value> {

@@ -27,6 +27,9 @@ pub struct Placement {
     /// The macro's saved configuration.
     #[serde(default)]
     pub config: Option<Value>,
+    /// The macro instance's `localId` (Confluence gives each inserted macro its own).
+    #[serde(default, rename = "localId")]
+    pub local_id: Option<String>,
     #[serde(default)]
     pub theme: Option<String>,
 }
@@ -52,6 +55,7 @@ pub struct Resolved<'a> {
     pub module: &'a ModuleChain,
     pub extension: Value,
     pub theme: String,
+    instance_id: Option<String>,
 }
 
 /// Identity of the app and its (local) environment.
@@ -132,12 +136,16 @@ impl Placement {
             module,
             extension,
             theme: theme.into(),
+            instance_id: self.local_id.clone(),
         })
     }
 }
 
 impl Resolved<'_> {
     fn local_id(&self, app: &AppIdentity) -> String {
+        if let Some(id) = &self.instance_id {
+            return id.clone();
+        }
         let app_uuid = app.app_id.rsplit('/').next().unwrap_or_default();
         format!(
             "ari:cloud:ecosystem::extension/{app_uuid}/{}/static/{}",

@@ -44,6 +44,9 @@ pub struct UiModule {
     pub resolver: Option<Resolver>,
     #[serde(default)]
     pub title: Option<serde_yaml_ng::Value>,
+    /// A macro's `config`: `true` (a UI Kit form) or `{resource, title, openOnInsert, …}`.
+    #[serde(default)]
+    pub config: Option<serde_yaml_ng::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -130,6 +133,36 @@ pub struct ModuleChain {
     pub resource: String,
     pub endpoint: Option<Endpoint>,
     pub remote: Option<Remote>,
+    /// A macro's config view, when `config.resource` names one.
+    pub config_view: Option<ConfigView>,
+}
+
+/// `macro[].config` with a `resource`: the Custom UI view Confluence opens to edit the macro.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigView {
+    pub resource: String,
+    /// The dialog's title (`config.title`, else the macro's title).
+    pub title: String,
+    /// `config.openOnInsert`: open it as soon as the macro is inserted.
+    pub open_on_insert: bool,
+}
+
+impl UiModule {
+    fn config_view(&self) -> Option<ConfigView> {
+        use serde_yaml_ng::Value;
+        let config = self.config.as_ref()?;
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        Some(ConfigView {
+            resource: text(config.get("resource"))?,
+            title: text(config.get("title"))
+                .or_else(|| text(self.title.as_ref()))
+                .unwrap_or_else(|| "Configure".into()),
+            open_on_insert: config
+                .get("openOnInsert")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
+    }
 }
 
 impl Manifest {
@@ -190,6 +223,7 @@ impl Manifest {
                 resource: m.resource.clone(),
                 endpoint,
                 remote,
+                config_view: m.config_view(),
             }
         };
         let panels = self
@@ -281,6 +315,11 @@ mod tests {
                 .is_some());
             assert!(m.resource_path(&chain.resource).is_some());
         }
+        // The macro's settings are a Custom UI view of their own, opened on insert.
+        let view = modules[1].config_view.as_ref().expect("macro config view");
+        assert_eq!(m.resource_path(&view.resource), Some("target/site-config"));
+        assert!(view.open_on_insert);
+        assert!(modules[0].config_view.is_none());
     }
 
     #[test]

@@ -98,12 +98,42 @@ pub struct HostState {
     pub signer: Arc<Signer>,
     pub rest: rest::RestState,
     pub http: reqwest::Client,
-    /// Saved macro configuration per (site, page).
-    pub macro_config: Mutex<HashMap<(String, String), serde_json::Value>>,
+    /// The macro on each (site, page) it was inserted on, with its saved configuration.
+    pub macros: Mutex<HashMap<(String, String), MacroInstance>>,
     /// A fresh deployment id per start, as each `forge deploy` gets a new CDN path.
     pub deployment: String,
     pub host_origin: String,
     pub cdn_origin: String,
+}
+
+/// One macro on one page, as Confluence stores it in the page body.
+#[derive(Debug, Clone)]
+pub struct MacroInstance {
+    /// The instance's `localId`, fixed when it is inserted.
+    pub local_id: String,
+    /// What its config view last submitted (`view.submit({config})`); `{}` until then.
+    pub config: serde_json::Value,
+}
+
+impl HostState {
+    /// The macro on `page` of `site`, if any. A page that starts with the macro has it,
+    /// configured for team `Forge`, until it is saved with another config.
+    pub fn macro_on(
+        &self,
+        site: &tenants::Installation,
+        page: &tenants::Page,
+    ) -> Option<MacroInstance> {
+        let mut macros = self.macros.lock().expect("macros");
+        let key = (site.handle.to_owned(), page.id.to_owned());
+        if !macros.contains_key(&key) && page.with_macro {
+            let seeded = MacroInstance {
+                local_id: format!("seeded-{}-{}", site.handle, page.id),
+                config: serde_json::json!({ "team": "Forge" }),
+            };
+            macros.insert(key.clone(), seeded);
+        }
+        macros.get(&key).cloned()
+    }
 }
 
 /// A running host. The remote reads its JWKS URL and app id from here.
@@ -150,7 +180,7 @@ pub async fn start(config: DevHostConfig) -> anyhow::Result<DevHost> {
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?,
-        macro_config: Mutex::default(),
+        macros: Mutex::default(),
         deployment: signing::random_hex(16),
         host_origin: host_origin.clone(),
         cdn_origin: cdn_origin.clone(),

@@ -144,25 +144,49 @@ fn host_bar(product: &str, site: &tenants::Installation, viewer: &Viewer) -> Str
     )
 }
 
-/// The iframe plus the configuration `host.js` needs to answer its bridge calls.
-fn forge_frame(state: &HostState, module_key: &str, resource: &str, placement: Value) -> String {
+/// Forge's iframe sandbox; popups only with `fetch.client: '*'`.
+fn sandbox() -> String {
+    SANDBOX.replace("allow-popups allow-popups-to-escape-sandbox ", "")
+}
+
+const FRAME_ALLOW: &str = "camera; clipboard-write; display-capture; fullscreen; microphone";
+
+/// The configuration `host.js` needs to answer bridge calls (and, on a Confluence page, to
+/// insert the macro and open its config view), and `host.js` itself.
+fn host_script(state: &HostState, placement: Value, page: Value) -> String {
     let config = json!({
         "placement": placement,
+        "page": page,
         "cdnOrigin": state.cdn_origin,
         "reloadPort": state.config.reload_port,
+        "sandbox": sandbox(),
+        "allow": FRAME_ALLOW,
     });
     // `</` cannot end the JSON island early once escaped.
     let config = config.to_string().replace("</", "<\\/");
     format!(
-        r#"<div class="forge-extension" data-module-key="{module_key}">
-<iframe class="forge-frame" title="Team Tasks" src="{src}" sandbox="{sandbox}" allow="camera; clipboard-write; display-capture; fullscreen; microphone"></iframe>
-</div>
-<script type="application/json" id="forge-host-config">{config}</script>
+        r#"<script type="application/json" id="forge-host-config">{config}</script>
 <div class="host-flags" aria-live="polite"></div>
-<script src="/__devhost/host.js"></script>"#,
+<script src="/__devhost/host.js"></script>"#
+    )
+}
+
+/// The resource's iframe, configured as Forge configures it, and the host script.
+fn forge_frame(
+    state: &HostState,
+    module_key: &str,
+    resource: &str,
+    placement: Value,
+    page: Value,
+) -> String {
+    format!(
+        r#"<div class="forge-extension" data-module-key="{module_key}">
+<iframe class="forge-frame" title="Team Tasks" src="{src}" sandbox="{sandbox}" allow="{FRAME_ALLOW}"></iframe>
+</div>
+{host}"#,
         src = cdn::resource_url(state, resource),
-        // Forge's iframe sandbox; popups only with `fetch.client: '*'`.
-        sandbox = SANDBOX.replace("allow-popups allow-popups-to-escape-sandbox ", ""),
+        sandbox = sandbox(),
+        host = host_script(state, placement, page),
     )
 }
 
@@ -188,7 +212,13 @@ async fn jira_issue(
         "site": site, "user": viewer.user, "module": module.key, "issue": issue.key,
         "theme": viewer.theme,
     });
-    let frame = forge_frame(&state, &module.key, &module.resource, placement);
+    let frame = forge_frame(
+        &state,
+        &module.key,
+        &module.resource,
+        placement,
+        Value::Null,
+    );
     Html(format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{key}: {summary} - Jira</title>
 <link rel="stylesheet" href="/__devhost/host.css"><link rel="icon" href="data:,"></head>
@@ -221,39 +251,42 @@ async fn confluence_page(
     let Some(module) = state.modules.iter().find(|m| m.module_type == "macro") else {
         return not_found("manifest.yml has no macro");
     };
-    let config = state
-        .macro_config
-        .lock()
-        .expect("macro config")
-        .get(&(site.clone(), page.id.to_owned()))
-        .cloned()
-        .unwrap_or_else(|| json!({ "team": "Forge" }));
-    let team = config
-        .get("team")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    // Where no macro is on the page yet, `host.js` inserts one; either way it knows the
+    // placement that the macro and its config view share.
+    let instance = state.macro_on(installation, page);
     let placement = json!({
         "site": site, "user": viewer.user, "module": module.key, "page": page.id,
-        "config": config, "theme": viewer.theme,
+        "localId": instance.as_ref().map(|i| &i.local_id),
+        "config": instance.as_ref().map(|i| &i.config),
+        "theme": viewer.theme,
     });
-    let frame = forge_frame(&state, &module.key, &module.resource, placement);
+    let config_view = module.config_view.as_ref().map(|v| {
+        json!({
+            "src": cdn::resource_url(&state, &v.resource),
+            "title": v.title,
+            "openOnInsert": v.open_on_insert,
+        })
+    });
+    let page_info = json!({ "site": site, "page": page.id, "configView": config_view });
+    let body = match instance {
+        Some(_) => forge_frame(&state, &module.key, &module.resource, placement, page_info),
+        None => format!(
+            r#"<div class="host-macro-empty"><p>This page has no Team Tasks macro yet.</p>
+<button type="button" class="host-insert" data-src="{src}">Insert Team Tasks macro</button></div>
+{host}"#,
+            src = escape(&cdn::resource_url(&state, &module.resource)),
+            host = host_script(&state, placement, page_info),
+        ),
+    };
     Html(format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} - Confluence</title>
 <link rel="stylesheet" href="/__devhost/host.css"><link rel="icon" href="data:,"></head>
 <body class="host-theme-{theme}">{bar}
-<main class="host-page confluence-page"><nav class="host-crumbs">{space}</nav>
+<main class="host-page confluence-page"><nav class="host-crumbs" data-testid="space-key">{space}</nav>
 <h1 data-testid="page-title">{title}</h1>
-<p>This page embeds the Team Tasks macro.</p>
-<form class="host-macro-config" data-site="{site}" data-page="{page_id}">
-<label>Macro config: team <input name="team" value="{team}" data-testid="macro-team"></label>
-<button type="submit">Save macro config</button></form>
-<section class="host-macro" aria-label="Team Tasks macro">{frame}</section></main></body></html>"#,
+<section class="host-macro" aria-label="Team Tasks macro">{body}</section></main></body></html>"#,
         title = escape(page.title),
         space = escape(page.space_key),
-        site = escape(&site),
-        page_id = escape(page.id),
-        team = escape(&team),
         theme = escape(viewer.theme.as_deref().unwrap_or("light")),
         bar = host_bar("Confluence", installation, &viewer),
     ))

@@ -1,5 +1,6 @@
 //! The local host's fixed world: two installations (sites) and two users, each site with a
-//! Jira issue and a Confluence page, so tenant isolation can be tried by hand and in tests.
+//! Jira issue and a Confluence page, so tenant isolation can be tried by hand and in tests. Acme
+//! also has a page in a second space that starts without the macro, to insert it there.
 
 use serde::Serialize;
 
@@ -40,6 +41,9 @@ pub struct Page {
     pub title: &'static str,
     pub space_id: &'static str,
     pub space_key: &'static str,
+    /// Whether the page starts with the macro on it, configured for team `Forge`; otherwise it
+    /// starts empty and offers to insert it.
+    pub with_macro: bool,
 }
 
 pub const INSTALLATIONS: &[Installation] = &[
@@ -70,12 +74,22 @@ pub const INSTALLATIONS: &[Installation] = &[
                 project_key: "TT",
             },
         ],
-        pages: &[Page {
-            id: "65537",
-            title: "Team Forge",
-            space_id: "98305",
-            space_key: "ENG",
-        }],
+        pages: &[
+            Page {
+                id: "65537",
+                title: "Team Forge",
+                space_id: "98305",
+                space_key: "ENG",
+                with_macro: true,
+            },
+            Page {
+                id: "65541",
+                title: "Operations weekly",
+                space_id: "98306",
+                space_key: "OPS",
+                with_macro: false,
+            },
+        ],
     },
     Installation {
         handle: "globex",
@@ -97,6 +111,7 @@ pub const INSTALLATIONS: &[Installation] = &[
             title: "Globex Forge",
             space_id: "196609",
             space_key: "OPS",
+            with_macro: true,
         }],
     },
 ];
