@@ -10,5 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# manifest.yml's remote baseUrl has no default (a deploy without it must fail); the local host
+# resolves the manifest as the Forge CLI does but sends invocations to this process's remote.
+export REMOTE_BASE_URL=${REMOTE_BASE_URL:-https://team-tasks-remote.invalid}
 LEPTOS_SITE_ROOT=target/site-config cargo leptos build --frontend-only --lib-features config-view
 exec cargo leptos watch "$@"

@@ -240,7 +240,10 @@ mod tests {
 
     #[test]
     fn unsafe_eval_from_the_manifest_reaches_script_src_quoted() {
-        let manifest = Manifest::parse(include_str!("../../../manifest.yml"), |_| None).unwrap();
+        let manifest = Manifest::parse(include_str!("../../../manifest.yml"), |_| {
+            Some("https://remote.example.com".into())
+        })
+        .unwrap();
         let csp = policy(&manifest, "<html></html>", "http://127.0.0.1:3100", "/r");
         let script = csp
             .split("; ")

@@ -119,7 +119,9 @@ pub enum ManifestError {
     #[error("manifest.yml is not valid YAML for the local host: {0}")]
     Parse(#[from] serde_yaml_ng::Error),
     #[error(
-        "manifest.yml uses ${{{0}}}, which is neither set in the environment nor has a default"
+        "manifest.yml uses ${{{0}}}, which is neither set in the environment nor has a default; \
+         export it (scripts/dev.sh and scripts/test.sh set a placeholder for the local host, \
+         which sends invocations to its own remote anyway)"
     )]
     UnresolvedVariable(String),
 }
@@ -180,11 +182,17 @@ impl Manifest {
             #[serde(default)]
             variables: Vec<Variable>,
         }
+        /// `- NAME` (no default: the CLI must find it in its environment) or
+        /// `- {key: NAME, default: value}`.
         #[derive(Deserialize)]
-        struct Variable {
-            key: String,
-            #[serde(default)]
-            default: Option<String>,
+        #[serde(untagged)]
+        enum Variable {
+            Name(#[allow(dead_code)] String),
+            Declared {
+                key: String,
+                #[serde(default)]
+                default: Option<String>,
+            },
         }
         #[derive(Deserialize)]
         struct Outer {
@@ -196,7 +204,13 @@ impl Manifest {
             .environment
             .variables
             .into_iter()
-            .filter_map(|v| v.default.map(|d| (v.key, d)))
+            .filter_map(|v| match v {
+                Variable::Declared {
+                    key,
+                    default: Some(d),
+                } => Some((key, d)),
+                _ => None,
+            })
             .collect();
         let resolved = substitute(text, |name| {
             env(name).or_else(|| defaults.get(name).cloned())
@@ -300,7 +314,16 @@ mod tests {
 
     #[test]
     fn the_repository_manifest_resolves_both_modules_to_one_remote() {
-        let m = Manifest::parse(REPO_MANIFEST, |_| None).unwrap();
+        // REMOTE_BASE_URL has no default: without it the manifest does not resolve, as with
+        // the Forge CLI.
+        assert!(matches!(
+            Manifest::parse(REPO_MANIFEST, |_| None),
+            Err(ManifestError::UnresolvedVariable(name)) if name == "REMOTE_BASE_URL"
+        ));
+        let m = Manifest::parse(REPO_MANIFEST, |name| {
+            (name == "REMOTE_BASE_URL").then(|| "https://remote.example.com".to_owned())
+        })
+        .unwrap();
         let modules = m.ui_modules();
         let types: Vec<_> = modules.iter().map(|c| c.module_type).collect();
         assert_eq!(types, ["jira:issuePanel", "macro"]);
