@@ -19,6 +19,8 @@ mod api;
 mod cdn;
 pub mod context;
 pub mod csp;
+/// Refuses requests addressed to another host (DNS rebinding).
+mod guard;
 pub mod manifest;
 mod pages;
 pub mod proxy;
@@ -187,10 +189,18 @@ pub async fn start(config: DevHostConfig) -> anyhow::Result<DevHost> {
         config,
     });
 
+    // Both answer only requests addressed to their own loopback address (DNS rebinding).
     let host_router = pages::router(state.clone())
         .merge(api::router(state.clone()))
-        .merge(rest::router(state.rest.clone()));
-    let cdn_router = cdn::router(state.clone());
+        .merge(rest::router(state.rest.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            guard::OwnHost::of(host_listener.local_addr()?),
+            guard::own_host_only,
+        ));
+    let cdn_router = cdn::router(state.clone()).layer(axum::middleware::from_fn_with_state(
+        guard::OwnHost::of(cdn_listener.local_addr()?),
+        guard::own_host_only,
+    ));
     tokio::spawn(async move { axum::serve(host_listener, host_router).await });
     tokio::spawn(async move { axum::serve(cdn_listener, cdn_router).await });
 
