@@ -73,7 +73,7 @@ test("inserting the macro opens its config; without a team it lists nothing and 
   await page.evaluate(() => ((window as any).__forgeHost.refuse = ["open"]));
   await macro(page).getByRole("button", { name: "Choose a team" }).click();
   await expect(macro(page).getByTestId("open-error")).toHaveText(
-    "The settings cannot be opened from here. Edit the page, select the macro and choose Edit to pick a team.",
+    "Cannot open the settings here: edit the page, select the macro, choose Edit.",
   );
   await expect(dialog(page)).toHaveCount(0);
 
