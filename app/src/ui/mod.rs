@@ -11,7 +11,7 @@ use leptos::{either::Either, prelude::*, task::spawn_local};
 
 use crate::{
     api::ErrorBody,
-    bridge::{ApiError, Bridge, GlobalBridge, Json, RemoteClient},
+    bridge::{ApiError, Bridge, BridgeError, Context, GlobalBridge, Json, RemoteClient},
 };
 
 use self::{
@@ -43,7 +43,14 @@ pub enum Mode {
 impl Mode {
     /// Asks the host which module this is.
     pub async fn detect(bridge: Bridge<GlobalBridge>) -> Mode {
-        match bridge.get_context().await {
+        Mode::of(bridge.get_context().await)
+    }
+
+    /// The module `getContext` describes. Not inlined into [`Mode::detect`]: a smaller future
+    /// there keeps the bundle smaller.
+    #[inline(never)]
+    fn of(context: Result<Context, BridgeError>) -> Mode {
+        match context {
             Ok(ctx) if ctx.extension.is_issue_panel() => {
                 Mode::IssuePanel(ctx.extension.issue.map(|i| i.key).unwrap_or_default())
             }
