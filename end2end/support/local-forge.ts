@@ -88,6 +88,8 @@ export class LocalForge {
           FORGE_APP_ID: APP_ID,
           FORGE_JWKS_URL: `${HOST}/.well-known/jwks.json`,
           FORGE_CORS_ORIGINS: `https://*.atlassian.net,${HOST}`,
+          // The host's REST stand-in is the FITs' apiBaseUrl: the forwarded tokens may go there.
+          FORGE_API_HOSTS: HOST.slice("http://".length),
           LEPTOS_SITE_ADDR: REMOTE.slice("http://".length),
           DATABASE_URL: this.databaseUrl,
         },

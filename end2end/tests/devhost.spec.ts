@@ -1,5 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { resolve } from "node:path";
 import { computeForgeCsp, loadManifest } from "../forge/csp.mjs";
 import { APP_ID, CDN, HOST, LocalForge, root } from "../support/local-forge.ts";
@@ -144,4 +145,52 @@ test("the CDN refuses absolute paths, as Forge's does", async () => {
 test("the REST stand-in accepts only tokens the host forwarded, for their own site", async () => {
   const res = await fetch(`${HOST}/ex/jira/${ACME_CLOUD}/rest/api/3/issue/10001`, { headers: { authorization: "Bearer made-up" } });
   expect(res.status).toBe(401);
+});
+
+/** The status of GET `path` on `origin` sent with this exact Host header (DNS rebinding). */
+function statusWithHost(origin: string, path: string, host: string): Promise<number> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((done, fail) => {
+    const req = httpRequest({ hostname, port, path, headers: { host } }, (res) => {
+      res.resume();
+      done(res.statusCode ?? 0);
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+test("the host and the CDN answer only requests addressed to their own loopback address", async () => {
+  const hostPort = new URL(HOST).port;
+  expect(await statusWithHost(HOST, "/.well-known/jwks.json", `127.0.0.1:${hostPort}`)).toBe(200);
+  expect(await statusWithHost(HOST, "/.well-known/jwks.json", `localhost:${hostPort}`)).toBe(200);
+  // A page on another name that resolves to 127.0.0.1 still sends its own name.
+  expect(await statusWithHost(HOST, "/.well-known/jwks.json", `rebind.example:${hostPort}`)).toBe(421);
+  expect(await statusWithHost(HOST, "/site/acme/browse/TT-1", "evil.example")).toBe(421);
+  expect(await statusWithHost(CDN, "/", `rebind.example:${new URL(CDN).port}`)).toBe(421);
+});
+
+test("navigate and open accept only http and https URLs", async ({ page }) => {
+  await page.goto(`${HOST}/site/acme/browse/TT-1`);
+  const panel = page.frameLocator("iframe.forge-frame");
+  await expect(panel.getByTestId("app-root")).toBeVisible();
+  for (const [url, type] of [
+    ["javascript:document.title='pwned'", "same-tab"],
+    ["javascript:alert(1)", "new-tab"],
+    ["data:text/html,<script>alert(1)</script>", "same-tab"],
+  ]) {
+    const outcome = await panel
+      .locator("body")
+      .evaluate(
+        (_, [u, t]) =>
+          (globalThis as any).__bridge.callBridge("navigate", { url: u, type: t }).then(
+            () => "resolved",
+            (e: Error) => `rejected: ${e.message}`,
+          ),
+        [url, type],
+      );
+    expect(outcome, url).toContain("rejected");
+  }
+  expect(await page.title()).not.toBe("pwned");
+  expect(page.url()).toContain("/site/acme/browse/TT-1");
 });

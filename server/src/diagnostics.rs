@@ -116,13 +116,15 @@ impl Diagnostics {
                 return;
             }
         }
+        // `&str` fields are written escaped (and as plain strings in JSON).
+        let (headers, claims) = (shape.header_names.join(","), shape.claim_paths.join(","));
         tracing::info!(
-            module = ?shape.module,
+            module = shape.module.as_str(),
             transport = shape.transport,
             origin = shape.origin.as_deref().unwrap_or("-"),
             fit_bytes = shape.fit_bytes,
-            headers = ?shape.header_names.join(","),
-            claims = ?shape.claim_paths.join(","),
+            headers = headers.as_str(),
+            claims = claims.as_str(),
             "FORGE_DIAGNOSTICS: first request of this kind"
         );
     }

@@ -44,7 +44,7 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
     tracing::info_span!(
         "request",
         method = %request.method(),
-        path = ?path,
+        path = path.as_str(),
         trace_id = %trace_id,
         span_id = %span_id,
         // Filled in once the FIT is verified.

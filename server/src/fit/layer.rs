@@ -42,11 +42,14 @@ pub async fn require_fit(
     // logs gone (CHANGE-2979), this is what support asks for next to the trace id.
     let context = claims.context.as_ref();
     tracing::info!(
-        module = ?claims.app.module.key,
+        module = claims.app.module.key.as_str(),
         environment = claims.app.environment.kind.as_str(),
-        environment_id = ?claims.app.environment.id,
+        environment_id = claims.app.environment.id.as_str(),
         cloud_id = context.map(|c| c.cloud_id.as_str()).unwrap_or(""),
-        extension = context.and_then(|c| c.extension.as_ref()).map(extension_summary).unwrap_or_default(),
+        extension = context
+            .and_then(|c| c.extension.as_ref())
+            .map(extension_summary)
+            .unwrap_or_default(),
         "FIT verified"
     );
 

@@ -116,8 +116,18 @@
     navigate: function (payload) {
       record.navigations.push(payload);
       if (payload.url) {
-        if (payload.type === "new-tab") window.open(payload.url, "_blank", "noopener");
-        else window.location.assign(payload.url);
+        var target;
+        try {
+          target = new URL(payload.url, window.location.href);
+        } catch (e) {
+          return Promise.reject(new Error("navigate: not a URL"));
+        }
+        // Web pages only: a javascript: or data: URL would run in the product page's origin.
+        if (target.protocol !== "http:" && target.protocol !== "https:") {
+          return Promise.reject(new Error("navigate: only http: and https: URLs can be opened"));
+        }
+        if (payload.type === "new-tab") window.open(target.href, "_blank", "noopener");
+        else window.location.assign(target.href);
       }
       return Promise.resolve();
     },
