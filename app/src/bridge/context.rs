@@ -2,7 +2,7 @@
 //! to it (`@forge/i18n@1.0.0` `ensureLocale`).
 //!
 //! The context is for display and routing only. Anything that matters for authorisation comes
-//! from the verified FIT on the remote, never from here (forge-platform.md §1.3).
+//! from the verified FIT on the remote, never from here (Atlassian: "Custom UI resolver", not every context value is fit for authorization).
 
 use serde::Serialize;
 

@@ -8,7 +8,7 @@ pub enum BridgeError {
     /// (or `forge tunnel`). `@forge/bridge` throws this at module load; we return it per call.
     #[error("Unable to establish a connection with the Custom UI bridge: globalThis.__bridge.callBridge is missing. Forge apps only work in the context of Atlassian products.")]
     Unavailable,
-    /// One of `invokeRemote`'s documented rejections (forge-platform.md §3.4).
+    /// One of `invokeRemote`'s documented rejections (https://developer.atlassian.com/platform/forge/apis-reference/ui-api-bridge/invokeRemote/).
     #[error("{message}")]
     Invoke {
         kind: InvokeErrorKind,

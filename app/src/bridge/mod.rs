@@ -1,5 +1,5 @@
 //! A typed Rust stand-in for `@forge/bridge`, talking to the host's
-//! `globalThis.__bridge.callBridge(command, payload)` seam (forge-platform.md §3).
+//! `globalThis.__bridge.callBridge(command, payload)` seam that `@forge/bridge` 7.2.0 itself uses (its `out/bridge.js`).
 //!
 //! In production the other end is Atlassian's host script, so every payload and every decoded
 //! answer follows `@forge/bridge@7.2.0` exactly; `end2end/tests/bridge-conformance.spec.ts` runs
