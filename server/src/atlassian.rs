@@ -159,15 +159,9 @@ pub fn check_api_base_url(
 ) -> Result<(), &'static str> {
     let url = reqwest::Url::parse(api_base_url).map_err(|_| "not a URL")?;
     let host = url.host_str().ok_or("no host")?.to_ascii_lowercase();
-    let loopback = host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
     match url.scheme() {
         "https" => {}
-        "http" if loopback => {}
+        "http" if crate::configuration::is_loopback_host(&host) => {}
         _ => return Err("not https"),
     }
     if !url.username().is_empty() || url.password().is_some() {

@@ -315,19 +315,24 @@ fn validate_jwks_url(url: &str) -> Result<(), ConfigError> {
     };
     let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
     let host = parsed.host_str().ok_or_else(|| invalid("has no host"))?;
-    let loopback = host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
     match parsed.scheme() {
         "https" => Ok(()),
-        "http" if loopback => Ok(()),
+        "http" if is_loopback_host(host) => Ok(()),
         _ => Err(invalid(
             "must be an https:// URL (http:// only to localhost)",
         )),
     }
+}
+
+/// `localhost`, or a loopback IP (`[::1]` with or without brackets): the only hosts plain
+/// `http://` may reach, for tests and the local Forge host.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The audience must be the full ARI: a bare uuid never matches a real token's `aud`.
