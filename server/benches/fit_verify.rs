@@ -18,11 +18,11 @@ use std::{hint::black_box, time::Duration};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use criterion::{criterion_group, criterion_main, Criterion};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
-use server::fit::{
+use forge_fit::{
     mint, FitClaims, FitConfig, FitVerifier, JwksConfig, DEFAULT_CACHE_ENTRIES, ISSUER,
 };
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 
 const APP_ID: &str = "ari:cloud:ecosystem::app/3f1c9b52-7d44-4e0a-9a8e-51b2c6d0e7a4";
 

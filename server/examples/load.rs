@@ -25,7 +25,7 @@ use std::{env, time::Duration};
 
 use anyhow::{ensure, Context as _};
 use app::tasks::{NewTask, TaskChange, TaskList, TaskPatch};
-use server::fit::mint;
+use forge_fit::mint;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use secrecy::ExposeSecret;
 
-use crate::fit::{AppSystemToken, AppUserToken, FitClaims};
+use forge_fit::{AppSystemToken, AppUserToken, FitClaims};
 
 /// Entity property holding `{done, total}`, so progress can be searched in JQL
 /// (`issue.property[tasks-progress].done = 0`).
@@ -161,7 +161,7 @@ pub fn check_api_base_url(
     let host = url.host_str().ok_or("no host")?.to_ascii_lowercase();
     match url.scheme() {
         "https" => {}
-        "http" if crate::configuration::is_loopback_host(&host) => {}
+        "http" if forge_fit::is_loopback_host(&host) => {}
         _ => return Err("not https"),
     }
     if !url.username().is_empty() || url.password().is_some() {

@@ -130,13 +130,13 @@ impl Settings {
         let jwks_max_age = Duration::from_secs(ranged(
             &get,
             "FORGE_JWKS_MAX_AGE_SECS",
-            crate::fit::DEFAULT_JWKS_MAX_AGE.as_secs(),
+            forge_fit::DEFAULT_JWKS_MAX_AGE.as_secs(),
             1..=86_400,
         )?);
         let fit_cache_entries = ranged(
             &get,
             "FORGE_FIT_CACHE_ENTRIES",
-            crate::fit::DEFAULT_CACHE_ENTRIES as u64,
+            forge_fit::DEFAULT_CACHE_ENTRIES as u64,
             0..=1_000_000,
         )? as usize;
         let database_max_connections = match get("DATABASE_MAX_CONNECTIONS") {
@@ -307,32 +307,13 @@ where
 }
 
 /// The signing keys decide who can mint tokens, so they must come over TLS. Plain HTTP is
-/// allowed to loopback only, for tests and the local Forge host.
+/// allowed to loopback only, for tests and the local Forge host. The rule is forge-fit's, which
+/// enforces it too; checked here for a message at startup.
 fn validate_jwks_url(url: &str) -> Result<(), ConfigError> {
-    let invalid = |reason: &str| ConfigError::Invalid {
+    forge_fit::check_jwks_url(url).map_err(|reason| ConfigError::Invalid {
         name: "FORGE_JWKS_URL",
-        reason: reason.into(),
-    };
-    let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
-    let host = parsed.host_str().ok_or_else(|| invalid("has no host"))?;
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback_host(host) => Ok(()),
-        _ => Err(invalid(
-            "must be an https:// URL (http:// only to localhost)",
-        )),
-    }
-}
-
-/// `localhost`, or a loopback IP (`[::1]` with or without brackets): the only hosts plain
-/// `http://` may reach, for tests and the local Forge host.
-pub fn is_loopback_host(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+        reason,
+    })
 }
 
 /// The audience must be the full ARI: a bare uuid never matches a real token's `aud`.

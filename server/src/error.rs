@@ -13,8 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-
-use crate::fit::FitError;
+use forge_fit::FitError;
 
 /// The result type of handlers.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -152,13 +151,6 @@ impl From<FitError> for ApiError {
         } else {
             Self::Internal(e.into())
         }
-    }
-}
-
-/// Lets the FIT middleware and extractors answer in our error format.
-impl IntoResponse for FitError {
-    fn into_response(self) -> Response {
-        ApiError::from(self).into_response()
     }
 }
 

@@ -19,8 +19,6 @@ pub mod dev_host;
 pub mod diagnostics;
 /// The crate's one error type and its mapping to JSON responses.
 pub mod error;
-/// Forge Invocation Token verification: the remote's authentication, self-contained.
-pub mod fit;
 /// Per-user rate limits.
 pub mod rate_limit;
 /// HTTP handlers, one module per resource.

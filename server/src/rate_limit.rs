@@ -14,9 +14,10 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use forge_fit::Fit;
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::{error::ApiError, fit::Fit};
+use crate::error::ApiError;
 
 /// How often keys idle long enough to be full again are dropped, so the map stays as small as
 /// the set of recently active users.

@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, num::NonZeroU32, sync::Arc};
 
 use axum::{http::StatusCode, middleware, Router};
+use forge_fit::{require_fit, FitConfig, FitVerifier, JwksConfig};
 use tokio::net::TcpListener;
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
@@ -11,8 +12,7 @@ use crate::{
     cors::AllowedOrigins,
     db::Database,
     diagnostics::{self, Diagnostics},
-    error,
-    fit::{self, FitConfig, FitVerifier, JwksConfig},
+    error::{self, ApiError},
     rate_limit::{self, UserRateLimit},
     routes, serve, telemetry,
 };
@@ -139,7 +139,8 @@ pub fn router(state: AppState) -> Router {
         ))
         .route_layer(middleware::from_fn_with_state(
             state.fit.clone(),
-            fit::require_fit,
+            // Refusals answered in our error format, and summarised in the logs (error.rs).
+            require_fit::<ApiError>,
         ));
     // Outside the FIT layer, which takes the OAuth headers out of the request.
     let api = if state.settings.diagnostics {

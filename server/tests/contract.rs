@@ -24,11 +24,8 @@ use app::{
     tasks::{NewTask, TaskPatch},
 };
 use axum::{routing::get, Json, Router};
-use server::{
-    configuration::Settings,
-    fit::mint::{self, SigningKey},
-    startup::Application,
-};
+use forge_fit::mint::{self, SigningKey};
+use server::{configuration::Settings, startup::Application};
 use tokio::net::TcpListener;
 
 const APP_ID: &str = "ari:cloud:ecosystem::app/0b6c3d2e-4f5a-4b7c-8d9e-0f1a2b3c4d5e";

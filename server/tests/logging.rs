@@ -13,9 +13,9 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use forge_fit::{AppSystemToken, AppUserToken, ForgeOAuth};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
-use server::fit::{AppSystemToken, AppUserToken, ForgeOAuth};
 use tracing_subscriber::{fmt::MakeWriter, EnvFilter};
 
 use helpers::{claims, spawn_app_with, KEY};

@@ -182,7 +182,7 @@ impl VerifiedCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fit::mint;
+    use crate::mint;
 
     fn entry(exp: u64) -> Entry {
         let mut claims = mint::issue_panel_claims("ari:cloud:ecosystem::app/x", 1_000);

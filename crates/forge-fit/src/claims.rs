@@ -1,6 +1,6 @@
 //! The typed claims of a Forge Invocation Token.
 //!
-//! Shapes follow Atlassian's FIT table and real tokens (Atlassian's "Forge remote essentials", https://developer.atlassian.com/platform/forge/remote/essentials/). Unknown fields
+//! Shapes follow Atlassian's FIT table and real tokens (Atlassian's "Forge remote essentials", <https://developer.atlassian.com/platform/forge/remote/essentials/>). Unknown fields
 //! are ignored, because real tokens carry more than is documented. What handlers rely on (the
 //! app and installation ids, the module, the environment, the principal, the cloud id) is
 //! required and typed, so a token without it is rejected rather than half-trusted.

@@ -1,7 +1,15 @@
 //! Why a Forge Invocation Token was not accepted.
 //!
-//! The reasons are for our logs only. The embedding application maps every variant but
-//! `NotVerified` to one opaque 401: telling a caller why its token failed only helps forgers.
+//! The reasons are for logs only. Every variant but `NotVerified` is answered with one opaque
+//! 401: telling a caller why its token failed only helps forgers. An application with its own
+//! error type answers in its own format instead (`require_fit::<YourError>`, with
+//! `YourError: From<FitError>`).
+
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
 
 /// Every way a request can fail FIT verification.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +72,32 @@ impl FitError {
     }
 }
 
+/// The default answer, used by the extractors and by `require_fit::<FitError>`: a JSON body
+/// (Forge's `invokeRemote` refuses any non-2xx answer that is not JSON) of the shape
+/// `{"code": "invalid_token", "message": "…"}`, the same for every reason, with
+/// `WWW-Authenticate: Bearer`; or a 500 `{"code": "internal", …}` for [`FitError::NotVerified`].
+/// The reason is logged: at debug for a 401 (anyone can send junk), at error for a 500.
+impl IntoResponse for FitError {
+    fn into_response(self) -> Response {
+        if !self.is_unauthorized() {
+            tracing::error!(error = %self, "FIT extractor on an unverified route");
+            let body = serde_json::json!({ "code": "internal", "message": "internal error" });
+            return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+        }
+        tracing::debug!(reason = %self, "FIT rejected");
+        let body = serde_json::json!({
+            "code": "invalid_token",
+            "message": "the request does not carry a valid Forge Invocation Token",
+        });
+        let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer realm="forge-remote""#),
+        );
+        response
+    }
+}
+
 impl From<jsonwebtoken::errors::Error> for FitError {
     fn from(e: jsonwebtoken::errors::Error) -> Self {
         use jsonwebtoken::errors::ErrorKind as K;
@@ -80,5 +114,40 @@ impl From<jsonwebtoken::errors::Error> for FitError {
             K::InvalidRsaKey(_) => Self::InvalidSignature,
             _ => Self::Malformed(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(e: FitError) -> (StatusCode, Option<HeaderValue>, String) {
+        let response = e.into_response();
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let status = response.status();
+        let challenge = response.headers().get(header::WWW_AUTHENTICATE).cloned();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, challenge, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn every_refusal_is_the_same_json_401_and_a_missing_layer_is_a_500() {
+        let expired = answer(FitError::Expired).await;
+        assert_eq!(expired.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(expired.1.unwrap(), r#"Bearer realm="forge-remote""#);
+        assert!(
+            expired.2.contains(r#""code":"invalid_token""#),
+            "{}",
+            expired.2
+        );
+        let kid = answer(FitError::UnknownKid { kid: "k-1".into() }).await;
+        assert_eq!(kid.2, expired.2, "the reason is never sent");
+
+        let (status, challenge, body) = answer(FitError::NotVerified).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(challenge.is_none());
+        assert!(body.contains(r#""code":"internal""#), "{body}");
     }
 }

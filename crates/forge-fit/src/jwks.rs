@@ -1,7 +1,7 @@
 //! The cached JSON Web Key Set that Forge signs invocation tokens with.
 //!
 //! Keys are cached by `kid` as ready-to-use `DecodingKey`s, so a request never re-parses a JWK.
-//! An unknown `kid` triggers a refetch (Forge rotates keys, see https://developer.atlassian.com/platform/forge/remote/essentials/), and that
+//! An unknown `kid` triggers a refetch (Forge rotates keys, see <https://developer.atlassian.com/platform/forge/remote/essentials/>), and that
 //! refetch is
 //!
 //! - **single-flight**: misses queue on one async mutex; whoever gets it second finds the keys
@@ -60,9 +60,35 @@ impl JwksConfig {
 /// `jose`'s `createRemoteJWKSet` refreshes after 10 minutes too.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
 
+/// Whether keys may be fetched from `url`. The signing keys decide who can mint tokens, so they
+/// must come over TLS: `https://`, or plain `http://` to a loopback host only (tests, a local
+/// Forge host). [`Jwks::new`] refuses any other URL; the error says why, for a config message.
+pub fn check_jwks_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    let host = parsed.host_str().ok_or("has no host")?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback_host(host) => Ok(()),
+        _ => Err("must be an https:// URL (http:// only to localhost)".into()),
+    }
+}
+
+/// `localhost`, or a loopback IP (`[::1]` with or without brackets): the only hosts plain
+/// `http://` may reach, for tests and a local Forge host.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Why a fetch brought no keys. Logged, never sent to a client.
 #[derive(Debug, thiserror::Error)]
 pub enum JwksError {
+    #[error("the JWKS URL {0}")]
+    InsecureUrl(String),
     #[error("could not build the HTTP client")]
     Client(#[source] reqwest::Error),
     #[error("could not fetch the JWKS")]
@@ -109,6 +135,7 @@ struct Inner {
 impl Jwks {
     /// An empty cache. Nothing is fetched until [`Jwks::refresh`] or the first lookup.
     pub fn new(config: JwksConfig) -> Result<Self, JwksError> {
+        check_jwks_url(&config.url).map_err(JwksError::InsecureUrl)?;
         let client = reqwest::Client::builder()
             // A redirect is answered as a failed fetch (see `fetch`).
             .redirect(reqwest::redirect::Policy::none())
@@ -436,5 +463,22 @@ mod tests {
             Err(JwksError::NoUsableKeys)
         ));
         assert!(matches!(parse(b"<html>"), Err(JwksError::Json(_))));
+    }
+
+    #[test]
+    fn keys_come_over_tls_or_from_loopback_only() {
+        for (url, ok) in [
+            ("https://keys.example.com/jwks.json", true),
+            ("http://127.0.0.1:4000/jwks.json", true),
+            ("http://localhost:4000/jwks.json", true),
+            ("http://[::1]:4000/jwks.json", true),
+            ("http://keys.example.com/jwks.json", false),
+            ("http://127.0.0.1.evil.com/jwks.json", false),
+            ("file:///etc/jwks.json", false),
+            ("not a url", false),
+        ] {
+            assert_eq!(check_jwks_url(url).is_ok(), ok, "{url}");
+            assert_eq!(Jwks::new(JwksConfig::new(url)).is_ok(), ok, "{url}");
+        }
     }
 }

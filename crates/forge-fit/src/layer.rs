@@ -4,8 +4,11 @@
 //! Install the middleware on the whole API router, so a new route is protected by default:
 //!
 //! ```ignore
-//! api.route_layer(axum::middleware::from_fn_with_state(verifier, fit::require_fit))
+//! api.route_layer(axum::middleware::from_fn_with_state(verifier, require_fit::<FitError>))
 //! ```
+//!
+//! The type parameter is the error refusals are answered with: [`FitError`] itself (an opaque
+//! JSON 401), or the application's own error type, converted with `From<FitError>`.
 
 use std::sync::Arc;
 
@@ -13,7 +16,7 @@ use axum::{
     extract::{FromRequestParts, Request, State},
     http::{header::AUTHORIZATION, request::Parts, HeaderMap},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 
 use super::{FitClaims, FitError, FitVerifier, ForgeOAuth};
@@ -21,14 +24,21 @@ use super::{FitClaims, FitError, FitVerifier, ForgeOAuth};
 /// Middleware: verifies the FIT from `Authorization: Bearer`, then hands the claims and the
 /// forwarded OAuth tokens to the handlers (see [`Fit`] and [`ForgeOAuth`]).
 ///
+/// A refusal is answered with `E`, converted from the [`FitError`]: `require_fit::<FitError>`
+/// for this crate's default answer, or the application's own error type.
+///
 /// Records `installation` and `principal` on the current span, which the embedding app is
 /// expected to declare (as `tracing::field::Empty`) on its request span.
-pub async fn require_fit(
+pub async fn require_fit<E>(
     State(verifier): State<FitVerifier>,
     mut request: Request,
     next: Next,
-) -> Result<Response, FitError> {
-    let claims = verifier.verify(bearer_token(request.headers())?).await?;
+) -> Result<Response, E>
+where
+    E: From<FitError> + IntoResponse,
+{
+    let token = bearer_token(request.headers()).map_err(E::from)?;
+    let claims = verifier.verify(token).await.map_err(E::from)?;
 
     let span = tracing::Span::current();
     span.record(

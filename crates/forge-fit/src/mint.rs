@@ -1,8 +1,8 @@
 //! Mints Forge Invocation Tokens the way Forge does, for tests, benches and the local
 //! development Forge host.
 //!
-//! Compiled only with debug assertions or the `mint` feature: a release build of the server
-//! binary cannot mint tokens.
+//! Compiled only with the `mint` feature, which a remote enables for its tests
+//! (`[dev-dependencies]`) and never for itself: a remote built on its own cannot mint tokens.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

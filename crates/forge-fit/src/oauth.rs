@@ -71,8 +71,8 @@ impl ForgeOAuth {
     pub fn take_from(headers: &mut HeaderMap) -> Self {
         let mut take = |name: &HeaderName| {
             let values: Vec<_> = match headers.entry(name) {
-                http::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
-                http::header::Entry::Vacant(_) => return None,
+                axum::http::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
+                axum::http::header::Entry::Vacant(_) => return None,
             };
             // Two values for one token header is not something Forge sends; trust neither.
             match values.as_slice() {

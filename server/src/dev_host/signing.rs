@@ -1,6 +1,6 @@
 //! The host's signing side: an RS256 key that stands in for Forge's, the JWKS that publishes
 //! it, and the opaque OAuth tokens the REST stand-in accepts. Token minting itself is
-//! `fit::mint`, shared with the tests.
+//! `forge_fit::mint`, shared with the tests.
 
 use std::{
     collections::HashMap,
@@ -16,10 +16,10 @@ use rsa::{
 };
 use serde_json::Value;
 
-use crate::fit::mint::SigningKey;
+use forge_fit::mint::SigningKey;
 
 /// Forge's tokens live 25 s (`exp - iat` in real tokens).
-pub const FIT_LIFETIME: Duration = Duration::from_secs(crate::fit::mint::FORGE_TOKEN_LIFETIME_SECS);
+pub const FIT_LIFETIME: Duration = Duration::from_secs(forge_fit::mint::FORGE_TOKEN_LIFETIME_SECS);
 /// Forge guarantees forwarded OAuth tokens stay valid for at least two hours.
 pub const OAUTH_LIFETIME: Duration = Duration::from_secs(2 * 3600);
 
@@ -129,7 +129,7 @@ impl Signer {
 }
 
 pub fn now_secs() -> u64 {
-    crate::fit::mint::now()
+    forge_fit::mint::now()
 }
 
 pub fn random_hex(bytes: usize) -> String {

@@ -21,7 +21,6 @@ use crate::{
     atlassian::Jira,
     db::tasks::ScopeKey,
     error::{ApiError, Result},
-    fit::{ExtensionClaims, Fit, FitClaims, ForgeOAuth},
     startup::AppState,
 };
 use app::{
@@ -37,6 +36,7 @@ use axum::{
     routing::{delete, get},
     Json, Router,
 };
+use forge_fit::{ExtensionClaims, Fit, FitClaims, ForgeOAuth};
 
 pub fn router() -> Router<AppState> {
     Router::new()

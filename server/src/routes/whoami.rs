@@ -9,8 +9,7 @@ use app::{
     routes::{Operation, Whoami},
 };
 use axum::{routing::get, Json, Router};
-
-use crate::fit::{ContextClaims, ExtensionClaims, Fit, FitClaims};
+use forge_fit::{ContextClaims, ExtensionClaims, Fit, FitClaims};
 
 /// The route; it sits behind the FIT layer like every API route.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use server::fit::{mint, CacheStats, FitConfig, FitError, FitVerifier, JwksConfig};
+use forge_fit::{mint, CacheStats, FitConfig, FitError, FitVerifier, JwksConfig};
 
 use crate::helpers::{claims, warm_verifier, JwksServer, APP_ID, KEY, STRANGER};
 

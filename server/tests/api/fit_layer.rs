@@ -1,12 +1,12 @@
-//! The `fit` module on its own, on a router of our making: what a second Forge remote would get
-//! if it lifted the module out.
+//! The `forge-fit` crate on its own, on a router of our making with its default refusals: what
+//! a second Forge remote gets from it.
 
 use std::time::Duration;
 
 use axum::{body::Body, http::Request, routing::get, Router};
+use forge_fit::{require_fit, Fit, FitConfig, FitError, FitVerifier, ForgeOAuth, JwksConfig};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
-use server::fit::{require_fit, Fit, FitConfig, FitVerifier, ForgeOAuth, JwksConfig};
 use tower::ServiceExt;
 
 use crate::helpers::{valid_token, warm_verifier, JwksServer, APP_ID, KEY};
@@ -42,7 +42,10 @@ fn app(verifier: FitVerifier) -> Router {
     Router::new()
         .route("/me", get(handler))
         .route("/raw", get(raw_headers))
-        .route_layer(axum::middleware::from_fn_with_state(verifier, require_fit))
+        .route_layer(axum::middleware::from_fn_with_state(
+            verifier,
+            require_fit::<FitError>,
+        ))
 }
 
 fn request(path: &str) -> Request<Body> {
@@ -90,4 +93,19 @@ async fn the_extractor_fails_closed_on_a_route_without_the_layer() {
     let unprotected = Router::new().route("/me", get(handler));
     let response = unprotected.oneshot(request("/me")).await.unwrap();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_gets_the_default_opaque_json_401() {
+    let jwks = JwksServer::start(&[&KEY]).await;
+    let request = Request::get("/me").body(Body::empty()).unwrap();
+    let response = app(verifier(&jwks).await).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer realm="forge-remote""#
+    );
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: serde_json::Value = serde_json::from_str(&text(response).await).unwrap();
+    assert_eq!(body["code"], "invalid_token");
 }

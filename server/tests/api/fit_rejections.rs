@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use forge_fit::{mint, MAX_TOKEN_BYTES};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
-use server::fit::{mint, MAX_TOKEN_BYTES};
 
 use crate::helpers::{
     assert_fit_rejected, claims, claims_json, spawn_app, spawn_app_with, valid_token, KEY, STRANGER,

@@ -11,15 +11,12 @@ use std::{
 
 use app::api::ErrorBody;
 use axum::{extract::State, http::header, response::IntoResponse, routing::get, Json, Router};
-use reqwest::StatusCode;
-use server::{
-    configuration::Settings,
-    fit::{
-        mint::{self, SigningKey},
-        FitClaims, FitConfig, FitVerifier,
-    },
-    startup::Application,
+use forge_fit::{
+    mint::{self, SigningKey},
+    FitClaims, FitConfig, FitVerifier,
 };
+use reqwest::StatusCode;
+use server::{configuration::Settings, startup::Application};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 /// The app id every test token is minted for.

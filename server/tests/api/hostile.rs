@@ -7,8 +7,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{assert_json_error, claims, spawn_app, spawn_app_with, TestApp, KEY};
 
-fn macro_claims(team: &str) -> server::fit::FitClaims {
-    server::fit::mint::macro_claims(crate::helpers::APP_ID, server::fit::mint::now(), team)
+fn macro_claims(team: &str) -> forge_fit::FitClaims {
+    forge_fit::mint::macro_claims(crate::helpers::APP_ID, forge_fit::mint::now(), team)
 }
 
 async fn post(app: &TestApp, token: &str, body: serde_json::Value) -> reqwest::Response {
@@ -134,7 +134,7 @@ async fn control_characters_get_422_and_a_nul_in_a_path_id_is_404() {
     let token = KEY.sign(&macro_claims("Forge"));
     let unconfigured = {
         let mut c = macro_claims("Forge");
-        if let Some(server::fit::ExtensionClaims::Macro { config, .. }) =
+        if let Some(forge_fit::ExtensionClaims::Macro { config, .. }) =
             c.context.as_mut().and_then(|ctx| ctx.extension.as_mut())
         {
             *config = None;

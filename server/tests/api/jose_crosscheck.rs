@@ -9,9 +9,9 @@ use std::{
 };
 
 use app::api::WhoAmI;
+use forge_fit::ISSUER;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::fit::ISSUER;
 
 use crate::helpers::{claims, claims_json, spawn_app_against, JwksServer, APP_ID, KEY};
 
@@ -162,7 +162,7 @@ async fn rfc_8725_corners_the_remote_refuses_as_jose_does() {
 
     // `exp` exactly at now minus the leeway: expired for both (RFC 7519: now must be before it).
     let mut at_the_edge = claims();
-    at_the_edge.exp = server::fit::mint::now() - 5;
+    at_the_edge.exp = forge_fit::mint::now() - 5;
     let token = KEY.sign(&at_the_edge);
     assert!(
         !jose_accepts(&keys, &token),
@@ -174,7 +174,7 @@ async fn rfc_8725_corners_the_remote_refuses_as_jose_does() {
     );
     // One second later is still inside the leeway for both.
     let mut inside = claims();
-    inside.exp = server::fit::mint::now() - 3;
+    inside.exp = forge_fit::mint::now() - 3;
     let token = KEY.sign(&inside);
     assert!(jose_accepts(&keys, &token) && remote_accepts(&keys, &token).await);
 

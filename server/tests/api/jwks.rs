@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use forge_fit::mint::SigningKey;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
-use server::fit::mint::SigningKey;
 
 use crate::helpers::{
     assert_fit_rejected, claims, spawn_app_against, spawn_app_with, valid_token, JwksMode,

@@ -10,12 +10,10 @@ use axum::{
     routing::{get, put},
     Json, Router,
 };
+use forge_fit::{mint, ExtensionClaims, FitClaims};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::{
-    db::tasks::ScopeKey,
-    fit::{mint, ExtensionClaims, FitClaims},
-};
+use server::db::tasks::ScopeKey;
 use tokio::net::TcpListener;
 
 use crate::helpers::{assert_json_error, claims, spawn_app, TestApp, APP_ID, KEY};
@@ -129,7 +127,7 @@ fn panel(jira: &JiraStub) -> FitClaims {
     c
 }
 
-/// Macro claims (`fit::mint::macro_claims`) whose `apiBaseUrl` is the stand-in, with
+/// Macro claims (`forge_fit::mint::macro_claims`) whose `apiBaseUrl` is the stand-in, with
 /// `config.team` or no config at all.
 fn macro_claims(jira: &JiraStub, team: Option<&str>) -> FitClaims {
     let mut c = mint::macro_claims(APP_ID, mint::now(), team.unwrap_or_default());
@@ -581,7 +579,7 @@ fn in_space(mut c: FitClaims, space_id: &str, space_key: &str) -> FitClaims {
     if let Some(ExtensionClaims::Macro { space, .. }) =
         c.context.as_mut().and_then(|ctx| ctx.extension.as_mut())
     {
-        *space = Some(server::fit::SpaceClaims {
+        *space = Some(forge_fit::SpaceClaims {
             id: Some(space_id.into()),
             key: space_key.into(),
         });
