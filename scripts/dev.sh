@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sets up whatever is missing, then runs the app under `cargo leptos watch`: the remote on
-# http://127.0.0.1:3000 and, in this debug build, the local Forge host on
-# http://127.0.0.1:3100 (Jira issue view and Confluence page with the app live).
+# Sets up whatever is missing, then runs the app under `cargo leptos watch`, whose bin-package is
+# `forge-devhost`: one process with the remote on http://127.0.0.1:3000 and the local Forge host
+# on http://127.0.0.1:3100 (Jira issue view and Confluence page with the app live).
 #
 # `cargo leptos watch` builds one site, the main resource (target/site). The macro's config
 # view (resource `config`, target/site-config) is built once here, in debug, so the host can

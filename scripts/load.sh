@@ -83,9 +83,9 @@ if [[ "$PROFILE" == 1 ]] && ! command -v perf >/dev/null; then
 fi
 
 log "building (release): the server binary, then the load helper"
-# Two invocations on purpose: the helper is an example, and examples turn on the `mint`
-# feature through the dev-dependency on the server crate. Built alone, the server binary has no
-# minting code, exactly as in production.
+# Two invocations on purpose: the helper is an example, and examples turn on forge-fit's `mint`
+# feature through the server's dev-dependency. Built alone, the server binary has no minting
+# code, exactly as in production.
 if [[ "${BUILD:-1}" == 1 ]]; then
   cargo build --release -p server --bin server
   cargo build --release -p server --example load
@@ -93,7 +93,7 @@ fi
 SERVER="${SERVER_BIN:-$TARGET_DIR/release/server}"
 HELPER="$TARGET_DIR/release/examples/load"
 if nm -C "$SERVER" 2>/dev/null | grep -q 'fit::mint'; then
-  echo "error: the release server binary contains fit::mint" >&2
+  echo "error: the release server binary contains forge_fit::mint" >&2
   exit 1
 fi
 

@@ -2,9 +2,11 @@
 # Builds what `forge deploy` ships: the Forge resources, size-optimised, in target/site (`main`:
 # issue panel and macro) and target/site-config (`config`: the macro's config view), and the
 # release remote in target/release/server. Same as `cargo leptos build --release`, except
-# that the wasm's standard library is rebuilt for size; see README "Size".
+# that the wasm's standard library is rebuilt for size (see README "Size"), and that the remote
+# is the `server` package itself, not cargo-leptos's bin-package (`forge-devhost`, the local
+# loop, which a deploy never ships).
 #
-#   scripts/release.sh [extra cargo-leptos build options]
+#   scripts/release.sh [extra cargo-leptos build options, for the resources]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH" # npm's wasm-opt first
@@ -29,5 +31,6 @@ resource "$@"
 # frontend/build.rs writes index.html into LEPTOS_SITE_ROOT, so target/site stays as built.
 LEPTOS_SITE_ROOT=target/site-config resource --lib-features config-view "$@"
 
-# The remote, with the ordinary release profile.
-cargo leptos build --release --server-only "$@"
+# The remote, with the ordinary release profile: the server crate alone, which depends on
+# nothing that mints tokens (server/tests/release_deps.rs).
+cargo build --release -p server --bin server

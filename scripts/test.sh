@@ -56,8 +56,8 @@ export TEST_DATABASE_URL
 cargo test -p server --locked --test api --test db 2>&1 | tee "$logs/cargo-postgres.log"
 unset TEST_DATABASE_URL
 
-step "debug server for the local Forge host"
-cargo build -p server --locked
+step "debug forge-devhost (the local Forge host and the remote) for Playwright"
+cargo build -p forge-devhost --locked
 
 step "Playwright (Debian Chromium)"
 (cd end2end && npx playwright test) 2>&1 | tee "$logs/playwright.log"

@@ -1,6 +1,8 @@
-// Starts the app the way the tests need it: the local Forge host (a debug build of the server)
-// in one process, and the remote in another, so a test can stop or restart the remote while
-// the "Atlassian" side stays up, exactly as on Cloud.
+// Starts the app the way the tests need it: the local Forge host in one process, and the remote
+// in another, so a test can stop or restart the remote while the "Atlassian" side stays up,
+// exactly as on Cloud. Both are the debug `forge-devhost` binary (`cargo build -p forge-devhost`):
+// the host with its own remote beside it, and with FORGE_DEV_HOST=off the remote alone, which is
+// the `server` library booted as the `server` binary boots it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const binary = resolve(root, "target/debug/server");
+const binary = resolve(root, "target/debug/forge-devhost");
 
 // Ports apart from `cargo leptos watch`'s (3000, 3100, 3101), so both can run at once.
 export const HOST = "http://127.0.0.1:3300";

@@ -5,8 +5,10 @@ import { connect } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// The server that `cargo leptos build --release` produces must not contain the local Forge host:
-// it would mint tokens the remote trusts. Start it with every host variable set and probe.
+// The release remote (scripts/release.sh: `cargo build --release -p server`) must not contain the
+// local Forge host: it would mint tokens the remote trusts. The server crate does not depend on
+// the host (server/tests/release_deps.rs); here the binary itself: start it with every host
+// variable set and probe.
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const binary = resolve(root, "target/release/server");
 const REMOTE = "127.0.0.1:3290";
@@ -17,7 +19,7 @@ let server: ChildProcess;
 let output = "";
 
 test.beforeAll(async () => {
-  expect(existsSync(binary), `${binary} (run cargo leptos build --release)`).toBe(true);
+  expect(existsSync(binary), `${binary} (run scripts/release.sh)`).toBe(true);
   server = spawn(binary, [], {
     cwd: root,
     env: {
@@ -88,7 +90,7 @@ test("the release server answers none of the host's routes", async () => {
 
 test("the release binary carries none of the host's code", () => {
   const bytes = readFileSync(binary);
-  // Host routes, scripts and key ids, and `fit::mint`'s signing (each is in a debug binary).
+  // Host routes, scripts and key ids, and `forge_fit::mint`'s signing (each is in forge-devhost).
   for (const marker of ["__devhost/api", "forge-bridge:call", "devhost-oauth-", "Local Forge host", "Failed to sign a token", "forge/invocation-token/dev-"]) {
     expect(bytes.includes(Buffer.from(marker)), `release binary contains "${marker}"`).toBe(false);
   }

@@ -11,10 +11,6 @@ pub mod configuration;
 pub mod cors;
 /// Storage: SQLite or PostgreSQL through sqlx, with embedded migrations.
 pub mod db;
-/// The local Forge host: product pages, CDN, FIT minting and an Atlassian REST stand-in.
-/// Debug builds only, so a release server cannot mint tokens.
-#[cfg(debug_assertions)]
-pub mod dev_host;
 /// `FORGE_DIAGNOSTICS`: logs the shape of the first request of each kind, for a first deploy.
 pub mod diagnostics;
 /// The crate's one error type and its mapping to JSON responses.

@@ -1,7 +1,8 @@
 //! Boots the remote: settings, telemetry, then serve until Ctrl-C or SIGTERM.
 //!
-//! Debug builds (`cargo leptos watch`) also start the local Forge host, and the remote then
-//! trusts only the host's signing key. Release builds contain no host.
+//! This is the production binary. It contains no local Forge host: that is the
+//! `forge-devhost` crate, whose binary runs the host and this remote in one process for
+//! `cargo leptos watch`.
 
 use server::{configuration::Settings, startup::Application, telemetry};
 
@@ -12,19 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     telemetry::init("info");
 
-    #[cfg(debug_assertions)]
-    let dev_host = dev::start().await?;
-    let lookup = |name: &str| {
-        #[cfg(debug_assertions)]
-        if let Some(host) = &dev_host {
-            if let Some(value) = dev::setting(host, name) {
-                return Some(value);
-            }
-        }
-        std::env::var(name).ok()
-    };
-
-    let settings = match Settings::from_lookup(lookup) {
+    let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {
             // Refuse to start on a bad configuration, and say exactly what is wrong.
@@ -35,43 +24,4 @@ async fn main() -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     tracing::info!(addr = %app.local_addr(), "Forge remote listening");
     app.run_until_stopped().await
-}
-
-#[cfg(debug_assertions)]
-mod dev {
-    use server::dev_host::{self, DevHost, DevHostConfig};
-
-    /// Starts the local Forge host unless `FORGE_DEV_HOST=off`.
-    pub async fn start() -> anyhow::Result<Option<DevHost>> {
-        let remote_addr = std::env::var("LEPTOS_SITE_ADDR")
-            .unwrap_or_else(|_| "127.0.0.1:3000".into())
-            .parse()?;
-        let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
-        match DevHostConfig::from_env(remote_addr, site_root.into())? {
-            Some(config) => Ok(Some(dev_host::start(config).await?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Settings the host decides while it runs.
-    pub fn setting(host: &DevHost, name: &str) -> Option<String> {
-        match name {
-            // Trust only the host's key: a token minted for real Forge must not work locally,
-            // nor one of ours anywhere else.
-            "FORGE_JWKS_URL" => Some(host.jwks_url.clone()),
-            "FORGE_APP_ID" => std::env::var(name)
-                .ok()
-                .or_else(|| Some(host.app_id.clone())),
-            // The host's REST stand-in is the FIT's apiBaseUrl: forwarded tokens may go there,
-            // and only there (loopback), not to Atlassian.
-            "FORGE_API_HOSTS" => Some(host.host_origin.trim_start_matches("http://").to_owned()),
-            // requestRemote is sent by the product page, here the host's origin.
-            "FORGE_CORS_ORIGINS" => {
-                let configured = std::env::var(name)
-                    .unwrap_or_else(|_| server::configuration::DEFAULT_CORS_ORIGINS.into());
-                Some(format!("{configured},{}", host.host_origin))
-            }
-            _ => None,
-        }
-    }
 }

@@ -12,8 +12,10 @@
 //! - **dev JWKS**, which the remote trusts instead of Atlassian's while this host runs;
 //! - **Atlassian REST stand-in** at the FIT's `apiBaseUrl` (`rest.rs`).
 //!
-//! The module is compiled only with `debug_assertions`: `cargo leptos build --release`
-//! produces a server that contains none of it (see `tests/release_build.rs`).
+//! Its own crate, which the `server` crate does not depend on: a release remote
+//! (`cargo build --release -p server`) cannot contain it, nor `rsa`, nor `forge-fit`'s `mint`
+//! (`server/tests/release_deps.rs` checks this with `cargo tree`). The `forge-devhost` binary
+//! (`src/main.rs`) runs this host and the remote in one process, for `cargo leptos watch`.
 
 mod api;
 mod cdn;
