@@ -60,11 +60,15 @@ if ! rustup component list --installed | grep -q '^rust-src'; then
 fi
 
 # Both tools' own release profiles ask for fat LTO with one codegen unit, which makes their final
-# link take most of the build on 2 cores. Neither is on a hot path (they spawn rustc, wasm-bindgen
-# and wasm-opt, which do the work), so they are built with thin-local LTO, many codegen units and
-# no debug info: minutes instead of half an hour.
+# link take most of the build on 2 cores. Neither is on a hot path, so they are built with
+# thin-local LTO, many codegen units, no debug info and a lower opt-level (the first argument):
+# cargo-leptos only spawns rustc, wasm-bindgen and wasm-opt, so it gets 0; wasm-bindgen-cli
+# rewrites every wasm we build, so it keeps 1, which is still seconds on our bundle.
 fast_install() {
-  CARGO_PROFILE_RELEASE_LTO=false \
+  local opt_level=$1
+  shift
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt_level \
+    CARGO_PROFILE_RELEASE_LTO=false \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_PROFILE_RELEASE_STRIP=true \
@@ -74,13 +78,13 @@ fast_install() {
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
   # No --locked: its lockfile pins a webpki-roots release the registry here does not have.
   background "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION" \
-    fast_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+    fast_install 1 wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   # no_downloads: a missing tool is an immediate, clear error instead of a failed download.
   background "cargo install cargo-leptos $CARGO_LEPTOS_VERSION" \
-    fast_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --force
+    fast_install 0 cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --force
 fi
 
 # wasm-opt (npm binaryen) for release builds, and the test harness's packages.
