@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::{FromJson, Json, JsonError, Members};
-
 /// Body of every non-2xx answer from the remote.
 ///
 /// Forge's `invokeRemote` rejects a non-2xx answer that is not JSON, so the remote always sends
@@ -14,16 +12,6 @@ pub struct ErrorBody {
     pub code: String,
     /// Human-readable explanation, safe to show to the user.
     pub message: String,
-}
-
-impl FromJson for ErrorBody {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(ErrorBody {
-            code: m.take("code")?,
-            message: m.take("message")?,
-        })
-    }
 }
 
 /// Answer of `GET /healthz`.
@@ -52,20 +40,6 @@ pub struct WhoAmI {
     pub app_version: Option<String>,
     /// Where the invocation came from; only frontend invocations have one.
     pub context: Option<InvocationContext>,
-}
-
-/// Read with serde: the panel never asks for these two, so their decoders stay out of the
-/// bundle either way.
-impl FromJson for Health {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        v.to_serde().map_err(|_| JsonError::at("health"))
-    }
-}
-
-impl FromJson for WhoAmI {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        v.to_serde().map_err(|_| JsonError::at("whoami"))
-    }
 }
 
 /// A manifest module: its type (e.g. `xen:macro`) and key.

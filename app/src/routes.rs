@@ -24,7 +24,6 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{
     api::{ErrorBody, Health, WhoAmI},
-    json::{FromJson, ToJson},
     tasks::{IssueHeader, NewTask, TaskChange, TaskList, TaskPatch},
 };
 
@@ -64,12 +63,6 @@ impl Serialize for Method {
     }
 }
 
-impl ToJson for Method {
-    fn write_json(&self, out: &mut String) {
-        self.as_str().write_json(out)
-    }
-}
-
 /// How the panel reaches an operation (https://developer.atlassian.com/platform/forge/remote/calling-from-frontend/).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {
@@ -88,25 +81,20 @@ pub enum Transport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NoBody {}
 
-impl ToJson for NoBody {
-    fn write_json(&self, _: &mut String) {
-        match *self {}
-    }
-}
-
 /// One remote operation. The implementing type is the request: it holds the path parameters,
 /// the query and the body.
 ///
-/// The remote reads and writes these types with serde; the panel with [`ToJson`] and
-/// [`FromJson`] (see [`crate::json`] for why). `server/tests/contract.rs` decodes the real
-/// remote's answers with the panel's decoder, so the two cannot drift apart unnoticed.
+/// Each type is described once, by its serde derives. The remote reads and writes them with
+/// serde_json, the panel with [`crate::json`] (see there for why); `server/tests/contract.rs`
+/// decodes the real remote's answers with the panel's codec, so the two cannot drift apart
+/// unnoticed.
 pub trait Operation {
     /// JSON body on the wire. [`NoBody`] for reads and deletes.
-    type Body: Serialize + DeserializeOwned + ToJson;
+    type Body: Serialize + DeserializeOwned;
     /// JSON answer on 2xx.
-    type Response: Serialize + DeserializeOwned + FromJson;
+    type Response: Serialize + DeserializeOwned;
     /// JSON answer on any other status.
-    type Error: Serialize + DeserializeOwned + FromJson;
+    type Error: Serialize + DeserializeOwned;
     const METHOD: Method;
     /// Route template in axum 0.8 syntax (`/tasks/{id}`), without the query.
     const PATH: &'static str;

@@ -5,8 +5,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::{FromJson, Json, JsonError, Members, ObjectWriter, ToJson};
-
 /// Longest title, in characters, after trimming.
 pub const MAX_TITLE_CHARS: usize = 500;
 
@@ -34,14 +32,39 @@ pub struct TaskList {
     pub progress: Progress,
 }
 
-/// Where tasks live, inside the caller's installation.
+/// Where tasks live, inside the caller's installation. On the wire, tagged by `kind`:
+/// `{"kind":"issue","issue_id":"10001"}`, `{"kind":"team","team":"Forge"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(tag = "kind", rename_all = "camelCase", try_from = "ScopeMembers")]
 pub enum Scope {
     /// A Jira issue: the issue panel. The id comes from the verified FIT, never the request.
     Issue { issue_id: String },
     /// A team: the Confluence macro. From `?team=`, else the macro's configuration.
     Team { team: String },
+}
+
+/// How [`Scope`] is read: its members, flat. serde reads an internally tagged enum by first
+/// buffering the whole object in its generic `Content` tree, whose reader cost the panel's wasm
+/// about 10 KB before optimisation; a flat struct needs none of it. Writing stays derived from
+/// `Scope` itself, so the shape above is still described once.
+#[derive(Deserialize)]
+struct ScopeMembers {
+    kind: String,
+    issue_id: Option<String>,
+    team: Option<String>,
+}
+
+impl TryFrom<ScopeMembers> for Scope {
+    type Error = &'static str;
+
+    fn try_from(m: ScopeMembers) -> Result<Self, Self::Error> {
+        match (m.kind.as_str(), m.issue_id, m.team) {
+            ("issue", Some(issue_id), _) => Ok(Scope::Issue { issue_id }),
+            ("team", _, Some(team)) => Ok(Scope::Team { team }),
+            ("issue" | "team", _, _) => Err("a scope without its id"),
+            _ => Err("an unknown scope kind"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,109 +129,6 @@ pub struct TaskChange {
     pub notice: Option<String>,
 }
 
-// The panel's side of the wire (see `crate::json`): what it decodes from the remote's answers
-// and what it sends. The tests below hold these to the serde derives above.
-
-impl FromJson for Task {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(Task {
-            id: m.take("id")?,
-            title: m.take("title")?,
-            done: m.take("done")?,
-            created_by: m.take("createdBy")?,
-            created_at: m.take("createdAt")?,
-            updated_at: m.take("updatedAt")?,
-        })
-    }
-}
-
-impl FromJson for TaskList {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(TaskList {
-            scope: m.take("scope")?,
-            tasks: m.take("tasks")?,
-            progress: m.take("progress")?,
-        })
-    }
-}
-
-impl FromJson for Scope {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        match m.take::<String>("kind")?.as_str() {
-            "issue" => Ok(Scope::Issue {
-                issue_id: m.take("issue_id")?,
-            }),
-            "team" => Ok(Scope::Team {
-                team: m.take("team")?,
-            }),
-            _ => Err(JsonError::at("kind")),
-        }
-    }
-}
-
-impl FromJson for Progress {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(Progress {
-            done: m.take("done")?,
-            total: m.take("total")?,
-        })
-    }
-}
-
-impl FromJson for IssueSummary {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(IssueSummary {
-            key: m.take("key")?,
-            summary: m.take("summary")?,
-            status: m.take("status")?,
-        })
-    }
-}
-
-impl FromJson for IssueHeader {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(IssueHeader {
-            issue: m.take("issue")?,
-            notice: m.take("notice")?,
-        })
-    }
-}
-
-impl FromJson for TaskChange {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(TaskChange {
-            task: m.take("task")?,
-            progress: m.take("progress")?,
-            notice: m.take("notice")?,
-        })
-    }
-}
-
-impl ToJson for NewTask {
-    fn write_json(&self, out: &mut String) {
-        ObjectWriter::new(out)
-            .member("title", &self.title)
-            .member_if("team", &self.team)
-            .end()
-    }
-}
-
-impl ToJson for TaskPatch {
-    fn write_json(&self, out: &mut String) {
-        ObjectWriter::new(out)
-            .member_if("title", &self.title)
-            .member_if("done", &self.done)
-            .end()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TitleError {
     #[error("The title cannot be empty.")]
@@ -244,6 +164,15 @@ impl Title {
     pub fn into_string(self) -> String {
         self.0
     }
+}
+
+/// A Confluence macro's saved configuration (`extension.config`): what its config view submits
+/// with `view.submit({config})`, what the macro reads back from `getContext`, and what the
+/// remote reads from the FIT's `context.extension.config`. Other members are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MacroConfig {
+    /// The team whose list the macro shows; checked with [`parse_team`] wherever it is read.
+    pub team: String,
 }
 
 /// A valid team name: trimmed, 1 to 100 characters, none of them a control character.
@@ -307,15 +236,18 @@ mod tests {
     fn patches_and_new_tasks_refuse_unknown_fields() {
         assert!(serde_json::from_str::<TaskPatch>(r#"{"done":true,"owner":"x"}"#).is_err());
         assert!(serde_json::from_str::<NewTask>(r#"{"title":"a","tenant":"x"}"#).is_err());
+        assert!(crate::json::from_str::<TaskPatch>(r#"{"done":true,"owner":"x"}"#).is_err());
+        assert!(crate::json::from_str::<NewTask>(r#"{"title":"a","tenant":"x"}"#).is_err());
     }
 
-    /// The panel's decoders read what serde writes, and its encoders write what serde reads.
+    /// The panel's codec reads what the remote's serde_json writes, and writes what it reads.
     #[test]
     fn the_panels_json_agrees_with_serde() {
-        use crate::json::{from_text, ToJson};
-        fn same<T: Serialize + FromJson + PartialEq + std::fmt::Debug>(v: T) {
+        use crate::json::{from_str, to_string};
+        fn same<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(v: T) {
             let text = serde_json::to_string(&v).unwrap();
-            assert_eq!(from_text::<T>(&text).unwrap(), v, "{text}");
+            assert_eq!(from_str::<T>(&text).unwrap(), v, "{text}");
+            assert_eq!(to_string(&v).unwrap(), text);
         }
         let task = Task {
             id: "t\"1".into(),
@@ -358,8 +290,8 @@ mod tests {
                 notice,
             });
         }
-        assert!(from_text::<Scope>(r#"{"kind":"other"}"#).is_err());
-        assert!(from_text::<Task>(r#"{"id":"x"}"#).is_err());
+        assert!(from_str::<Scope>(r#"{"kind":"other"}"#).is_err());
+        assert!(from_str::<Task>(r#"{"id":"x"}"#).is_err());
 
         for new in [
             NewTask {
@@ -371,7 +303,10 @@ mod tests {
                 team: Some("T".into()),
             },
         ] {
-            assert_eq!(new.to_json_text(), serde_json::to_string(&new).unwrap());
+            assert_eq!(
+                to_string(&new).unwrap(),
+                serde_json::to_string(&new).unwrap()
+            );
         }
         for (title, done) in [
             (None, None),
@@ -379,7 +314,33 @@ mod tests {
             (None, Some(false)),
         ] {
             let patch = TaskPatch { title, done };
-            assert_eq!(patch.to_json_text(), serde_json::to_string(&patch).unwrap());
+            assert_eq!(
+                to_string(&patch).unwrap(),
+                serde_json::to_string(&patch).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn scopes_read_back_as_written() {
+        for scope in [
+            Scope::Issue {
+                issue_id: "1".into(),
+            },
+            Scope::Team { team: "T".into() },
+        ] {
+            let text = serde_json::to_string(&scope).unwrap();
+            assert_eq!(serde_json::from_str::<Scope>(&text).unwrap(), scope);
+            assert_eq!(crate::json::from_str::<Scope>(&text).unwrap(), scope);
+        }
+        for bad in [
+            r#"{"kind":"issue"}"#,
+            r#"{"kind":"team","issue_id":"1"}"#,
+            r#"{"kind":"space","team":"T"}"#,
+            r#"{"team":"T"}"#,
+        ] {
+            assert!(serde_json::from_str::<Scope>(bad).is_err(), "{bad}");
+            assert!(crate::json::from_str::<Scope>(bad).is_err(), "{bad}");
         }
     }
 

@@ -7,9 +7,11 @@ use super::{
     remote::{InvokeRequest, RemoteRequest},
     Bridge, BridgeTransport,
 };
+use serde::de::DeserializeOwned;
+
 use crate::{
     api::Health,
-    json::{FromJson, Json, JsonError},
+    json::{self, Json},
     routes::{Healthz, Operation, Transport, Whoami},
 };
 
@@ -96,7 +98,7 @@ impl<T: BridgeTransport> RemoteClient<T> {
     ) -> Result<Op::Response, ApiError<Op::Error>> {
         let mut req = RemoteRequest::new(Op::METHOD, op.path());
         if let Some(body) = op.body() {
-            req = req.json_body(body);
+            req = req.json(body)?;
         }
         let res = self.bridge.request_remote(&self.remote_key, &req).await?;
         decode_outcome(res.status, body_json(Some(&res.body)))
@@ -126,7 +128,7 @@ pub fn decode_answer<Op: Operation>(
 }
 
 /// A body's JSON: `null` when there is none or it is blank.
-fn body_json(body: Option<&str>) -> Result<Json, JsonError> {
+fn body_json(body: Option<&str>) -> Result<Json, json::Error> {
     match body {
         Some(b) if !b.trim().is_empty() => Json::parse(b),
         _ => Ok(Json::Null),
@@ -134,19 +136,19 @@ fn body_json(body: Option<&str>) -> Result<Json, JsonError> {
 }
 
 /// 2xx: the body as `R`; otherwise as `E`.
-fn decode_outcome<R: FromJson, E: FromJson>(
+fn decode_outcome<R: DeserializeOwned, E: DeserializeOwned>(
     status: u16,
-    body: Result<Json, JsonError>,
+    body: Result<Json, json::Error>,
 ) -> Result<R, ApiError<E>> {
-    let contract = |e: JsonError| ApiError::Contract {
+    let contract = |e: json::Error| ApiError::Contract {
         status,
         message: e.to_string(),
     };
     let body = body.map_err(contract)?;
     if (200..300).contains(&status) {
-        body.decode().map_err(contract)
+        json::from_value(body).map_err(contract)
     } else {
-        let error = body.decode().map_err(contract)?;
+        let error = json::from_value(body).map_err(contract)?;
         Err(ApiError::Remote { status, error })
     }
 }
@@ -156,7 +158,7 @@ mod tests {
     use super::*;
     use crate::api::ErrorBody;
 
-    fn decode_outcome<R: FromJson, E: FromJson>(
+    fn decode_outcome<R: DeserializeOwned, E: DeserializeOwned>(
         status: u16,
         body: Option<&str>,
     ) -> Result<R, ApiError<E>> {

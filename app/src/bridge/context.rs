@@ -4,10 +4,10 @@
 //! The context is for display and routing only. Anything that matters for authorisation comes
 //! from the verified FIT on the remote, never from here (Atlassian: "Custom UI resolver", not every context value is fit for authorization).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::BridgeError;
-use crate::json::{FromJson, Json, JsonError, Members};
+use crate::json::{self, Json};
 
 pub(crate) const GET_CONTEXT: &str = "getContext";
 
@@ -17,10 +17,10 @@ pub const ISSUE_PANEL: &str = "jira:issuePanel";
 pub const MACRO: &str = "macro";
 
 /// What `view.getContext()` resolves to (`FullContext` in `@forge/bridge`'s typings), limited
-/// to what a panel uses. Fields the typings mark as always present default to `""` rather than
-/// failing the whole decode.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// to what a panel uses. What is missing reads as its default (fields the typings mark as always
+/// present as `""`) rather than failing the whole decode; unknown members are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Context {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
@@ -40,8 +40,8 @@ pub struct Context {
 }
 
 /// Where the module is rendered. One flat shape: `kind` says which fields apply.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Extension {
     /// `jira:issuePanel`, `macro`, …
     #[serde(rename = "type")]
@@ -77,15 +77,15 @@ impl Extension {
     }
 
     /// The macro configuration as `T` (with serde); `None` when there is none.
-    pub fn config<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
-        self.config.as_ref().map(Json::to_serde)
+    pub fn config<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, json::Error>> {
+        self.config.clone().map(json::from_value)
     }
 }
 
 /// An issue, project, page or space. One type for all four: each distinct type costs its own
 /// decoder in the wasm bundle. Fields a kind does not have stay empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Entity {
     pub id: String,
     /// Issue, project and space key; empty for content.
@@ -102,77 +102,18 @@ pub struct Entity {
     pub subtype: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Theme {
     /// `light` or `dark`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color_mode: Option<String>,
 }
 
-// What is missing reads as the field's default, as serde's `#[serde(default)]` would; unknown
-// members are ignored.
-
-impl FromJson for Context {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(Context {
-            account_id: m.take("accountId")?,
-            cloud_id: m.take("cloudId")?,
-            extension: m.take_or_default("extension")?,
-            environment_type: m.take_or_default("environmentType")?,
-            local_id: m.take_or_default("localId")?,
-            locale: m.take_or_default("locale")?,
-            module_key: m.take_or_default("moduleKey")?,
-            site_url: m.take_or_default("siteUrl")?,
-            timezone: m.take_or_default("timezone")?,
-            theme: m.take("theme")?,
-        })
-    }
-}
-
-impl FromJson for Extension {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(Extension {
-            kind: m.take_or_default("type")?,
-            issue: m.take("issue")?,
-            project: m.take("project")?,
-            is_new_to_issue: m.take("isNewToIssue")?,
-            content: m.take("content")?,
-            space: m.take("space")?,
-            config: m.take("config")?,
-            is_editing: m.take("isEditing")?,
-        })
-    }
-}
-
-impl FromJson for Entity {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(Entity {
-            id: m.take_or_default("id")?,
-            key: m.take_or_default("key")?,
-            kind: m.take("type")?,
-            type_id: m.take("typeId")?,
-            subtype: m.take("subtype")?,
-        })
-    }
-}
-
-impl FromJson for Theme {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        let mut m = Members::of(v)?;
-        Ok(Theme {
-            color_mode: m.take("colorMode")?,
-        })
-    }
-}
-
 /// Decodes the host's `getContext` answer and normalises its locale.
 pub(crate) fn decode_context(reply: &str) -> Result<Context, BridgeError> {
     let ctx: Option<Context> =
-        crate::json::from_text(reply).map_err(|e| BridgeError::Decode(e.to_string()))?;
+        json::from_str(reply).map_err(|e| BridgeError::Decode(e.to_string()))?;
     let mut ctx = ctx.ok_or_else(|| BridgeError::Decode("getContext answered null".into()))?;
     if let Some(locale) = ensure_locale(&ctx.locale) {
         ctx.locale = locale.to_owned();

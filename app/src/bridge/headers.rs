@@ -8,7 +8,7 @@
 
 use serde::{ser::SerializeMap, Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::json::{FromJson, Json, JsonError};
+use crate::json::Json;
 
 /// Name/value pairs in order. Serialises as a JSON object; deserialises from one whose values
 /// are strings or arrays (joined with `,`, as both `invokeRemote` and `String(array)` do).
@@ -63,34 +63,28 @@ impl Serialize for Headers {
 
 impl<'de> Deserialize<'de> for Headers {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Json::deserialize(d)?
-            .decode()
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-impl FromJson for Headers {
-    fn from_json(v: Json) -> Result<Self, JsonError> {
-        match v {
+        // Values are stringified as JavaScript would, so read the JSON first, then convert.
+        match Json::deserialize(d)? {
             Json::Null => Ok(Headers::new()),
             Json::Object(members) => members
                 .into_iter()
                 .map(|(name, value)| Ok((name, header_value(value)?)))
                 .collect::<Result<_, _>>()
                 .map(Headers),
-            _ => Err(JsonError::at("headers")),
+            _ => Err("headers are not an object"),
         }
+        .map_err(serde::de::Error::custom)
     }
 }
 
 /// A header value as JavaScript would stringify it: a string, or an array joined with `,`
 /// (`[null].join(',')` is `""`).
-fn header_value(v: Json) -> Result<String, JsonError> {
+fn header_value(v: Json) -> Result<String, &'static str> {
     Ok(match v {
         Json::String(s) => s,
         Json::Bool(b) => if b { "true" } else { "false" }.to_owned(),
         Json::Null => String::new(),
-        Json::Number(n) => whole_number(&n).ok_or(JsonError::at("a fractional header value"))?,
+        Json::Number(n) => whole_number(&n).ok_or("a fractional header value")?,
         Json::Array(items) => {
             let mut out = String::new();
             for (i, item) in items.into_iter().enumerate() {
@@ -101,7 +95,7 @@ fn header_value(v: Json) -> Result<String, JsonError> {
             }
             out
         }
-        Json::Object(_) => return Err(JsonError::at("a header value")),
+        Json::Object(_) => return Err("an object as a header value"),
     })
 }
 
@@ -419,7 +413,7 @@ mod tests {
         );
         let h: Headers = serde_json::from_str(r#"{"Content-Type":"a"}"#).unwrap();
         assert_eq!(
-            crate::json::from_text::<Headers>("null").unwrap(),
+            crate::json::from_str::<Headers>("null").unwrap(),
             Headers::new()
         );
         assert!(serde_json::from_str::<Headers>(r#"{"a":{"b":1}}"#).is_err());

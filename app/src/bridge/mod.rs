@@ -6,10 +6,9 @@
 //! both against the same recording bridge and compares them.
 //!
 //! Layout: the protocol (payloads, header normalisation, answer decoding, error mapping, locale
-//! normalisation) is plain Rust, tested natively. It reads and writes JSON with
-//! [`crate::json`], not serde_json, to keep the bundle small; the generic, serde-typed entry
-//! points ([`Bridge::invoke_remote`], [`RemoteRequest::json`], `…::json::<T>()`) convert at the
-//! edge, so code that does not call them links no serde_json. Only [`GlobalBridge`], the lookup of
+//! normalisation) is plain Rust, tested natively. Payloads and answers are serde types, read and
+//! written with the small codec [`crate::json`] rather than serde_json, to keep the bundle
+//! small. Only [`GlobalBridge`], the lookup of
 //! `callBridge` and the Promise plumbing, needs wasm (feature `bridge`). Everything else is
 //! generic over [`BridgeTransport`], so tests can script the host.
 //!
@@ -35,8 +34,6 @@ mod submit;
 mod view;
 
 use std::future::Future;
-
-use crate::json::ToJson;
 
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -102,27 +99,15 @@ impl<T: BridgeTransport> Bridge<T> {
         &self,
         req: &InvokeRequest<'_, B>,
     ) -> Result<InvokeResponse<R>, BridgeError> {
-        let body = match req.body {
-            Some(b) => {
-                Some(Json::from_serde(b).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?)
-            }
-            None => None,
-        };
-        let req = InvokeRequest {
-            path: req.path,
-            method: req.method,
-            headers: req.headers,
-            body: body.as_ref(),
-        };
-        remote::type_invoke_response(self.invoke_remote_raw(&req).await?)
+        remote::type_invoke_response(self.invoke_remote_raw(req).await?)
     }
 
-    /// `invokeRemote(req)`, with the body left as [`Json`].
-    pub async fn invoke_remote_raw<B: ToJson>(
+    /// `invokeRemote(req)`, with the answer's body left as [`Json`].
+    pub async fn invoke_remote_raw<B: Serialize>(
         &self,
         req: &InvokeRequest<'_, B>,
     ) -> Result<InvokeResponse<Json>, BridgeError> {
-        let payload = remote::invoke_payload(req);
+        let payload = remote::invoke_payload(req)?;
         let reply = match self.transport.call(remote::INVOKE, Some(&payload)).await {
             Ok(reply) => reply,
             Err(BridgeError::Rejected(message)) => {
@@ -150,6 +135,16 @@ impl<T: BridgeTransport> Bridge<T> {
     /// `view.getContext()`: a round trip each time, locale normalised.
     pub async fn get_context(&self) -> Result<Context, BridgeError> {
         context::decode_context(&self.transport.call(context::GET_CONTEXT, None).await?)
+    }
+
+    /// `view.getContext()`, read as the caller's own type: only the members `C` names are
+    /// decoded, and each decoded member costs wasm, so a bundle that needs three fields can
+    /// read three. The locale is as the host sent it; [`ensure_locale`] normalises it.
+    pub async fn get_context_as<C: DeserializeOwned>(&self) -> Result<C, BridgeError> {
+        let reply = self.transport.call(context::GET_CONTEXT, None).await?;
+        crate::json::from_str::<Option<C>>(&reply)
+            .map_err(|e| BridgeError::Decode(e.to_string()))?
+            .ok_or_else(|| BridgeError::Decode("getContext answered null".into()))
     }
 
     /// `view.theme.enable()`.
@@ -198,16 +193,19 @@ impl<T: BridgeTransport> Bridge<T> {
 
     /// `view.submit(payload)`, `payload` any JSON: what a macro config view (or a modal) saves
     /// with. [`BridgeError::Refused`] with [`NOT_SUBMITTABLE`] when the host answers `false`.
-    pub async fn submit(&self, payload: &impl ToJson) -> Result<(), BridgeError> {
-        let payload = payload.to_json_text();
+    pub async fn submit<P: Serialize + ?Sized>(&self, payload: &P) -> Result<(), BridgeError> {
+        let payload = submit::to_text(payload)?;
         submit::decode_submit(self.transport.call(submit::SUBMIT, Some(&payload)).await)
     }
 
     /// `view.submit({config})`: saves a macro's configuration from its config view; the macro
     /// then reads it back as `getContext().extension.config` (and the remote as the FIT's
     /// `context.extension.config`).
-    pub async fn submit_config(&self, config: &impl ToJson) -> Result<(), BridgeError> {
-        let payload = submit::config_payload(config);
+    pub async fn submit_config<C: Serialize + ?Sized>(
+        &self,
+        config: &C,
+    ) -> Result<(), BridgeError> {
+        let payload = submit::config_payload(config)?;
         submit::decode_submit(self.transport.call(submit::SUBMIT, Some(&payload)).await)
     }
 
@@ -303,6 +301,27 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.kind(), "fit_not_verified");
         assert_eq!(host.calls.borrow()[0].0, "invoke");
+    }
+
+    #[test]
+    fn the_context_reads_as_the_callers_type() {
+        #[derive(serde::Deserialize)]
+        struct Mine {
+            locale: String,
+        }
+        let host = Scripted::replying([
+            Ok(r#"{"locale":"en_GB","extension":{}}"#.into()),
+            Ok("null".into()),
+        ]);
+        let bridge = Bridge::new(&host);
+        assert_eq!(
+            run(bridge.get_context_as::<Mine>()).unwrap().locale,
+            "en_GB"
+        );
+        assert_eq!(
+            run(bridge.get_context_as::<Mine>()).err().map(|e| e.kind()),
+            Some("decode")
+        );
     }
 
     #[test]

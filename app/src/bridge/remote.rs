@@ -2,14 +2,14 @@
 //! following `@forge/bridge@7.2.0` `out/invoke-endpoint/invoke-endpoint.js` and
 //! `out/fetch/fetch.js`.
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, ser::SerializeMap, Deserialize, Deserializer, Serialize};
 
 use super::{
     error::BridgeError,
     headers::{default_content_type, normalise, Guard, Headers},
 };
 use crate::{
-    json::{Json, JsonError, Members, ObjectWriter, ToJson},
+    json::{self, Json},
     routes::Method,
 };
 
@@ -61,49 +61,41 @@ impl<'a, B> InvokeRequest<'a, B> {
 /// Name/value pairs as one JSON object: `{"name":"value",…}`.
 struct PairsAsObject<'a>(&'a [(String, String)]);
 
-impl ToJson for PairsAsObject<'_> {
-    fn write_json(&self, out: &mut String) {
-        let mut map = ObjectWriter::new(out);
+impl Serialize for PairsAsObject<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
         for (n, v) in self.0 {
-            map.member(n, v);
+            map.serialize_entry(n, v)?;
         }
         map.end()
     }
 }
 
-/// Name/value pairs as a JSON array of pairs: `[["name","value"],…]`.
-struct PairsAsArrays<'a>(&'a [(String, String)]);
-
-impl ToJson for PairsAsArrays<'_> {
-    fn write_json(&self, out: &mut String) {
-        out.push('[');
-        for (i, (n, v)) in self.0.iter().enumerate() {
-            out.push_str(if i == 0 { "[" } else { ",[" });
-            n.write_json(out);
-            out.push(',');
-            v.write_json(out);
-            out.push(']');
-        }
-        out.push(']');
-    }
-}
-
 /// The `callBridge('invoke', …)` payload: the input spread, plus `invokeType`. Absent keys stay
 /// absent, as with JavaScript's spread.
-pub(crate) fn invoke_payload<B: ToJson>(req: &InvokeRequest<'_, B>) -> String {
-    let mut out = String::new();
-    let mut payload = ObjectWriter::new(&mut out);
-    payload
-        .member("path", req.path)
-        .member("method", &req.method);
-    if let Some(headers) = req.headers {
-        payload.member("headers", &PairsAsObject(headers));
-    }
-    payload
-        .member_if("body", &req.body)
-        .member("invokeType", "ui-remote-fetch")
-        .end();
-    out
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InvokePayload<'a, B> {
+    path: &'a str,
+    method: Method,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<PairsAsObject<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a B>,
+    invoke_type: &'static str,
+}
+
+pub(crate) fn invoke_payload<B: Serialize>(
+    req: &InvokeRequest<'_, B>,
+) -> Result<String, BridgeError> {
+    json::to_string(&InvokePayload {
+        path: req.path,
+        method: req.method,
+        headers: req.headers.map(PairsAsObject),
+        body: req.body,
+        invoke_type: "ui-remote-fetch",
+    })
+    .map_err(|e| BridgeError::InvalidRequest(e.to_string()))
 }
 
 /// What `invokeRemote` resolves with.
@@ -119,14 +111,38 @@ pub struct InvokeResponse<T> {
 }
 
 impl InvokeResponse<Json> {
-    /// Decodes the body (JSON `null` when there is none) as `T`, with serde.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        self.body.as_ref().unwrap_or(&Json::Null).to_serde()
+    /// Decodes the body (JSON `null` when there is none) as `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, json::Error> {
+        json::from_value(self.body.clone().unwrap_or(Json::Null))
     }
 }
 
-fn decode_err(e: JsonError) -> BridgeError {
+fn decode_err(e: json::Error) -> BridgeError {
     BridgeError::Decode(e.to_string())
+}
+
+/// The host's answer to `invoke`.
+#[derive(Deserialize)]
+struct InvokeEnvelope {
+    success: Option<bool>,
+    payload: Option<Json>,
+    error: Option<Json>,
+}
+
+/// The object `invoke` resolves (or rejects) with.
+#[derive(Deserialize)]
+struct InvokeReply {
+    status: Option<u16>,
+    #[serde(default)]
+    headers: Headers,
+    #[serde(default, deserialize_with = "present")]
+    body: Option<Json>,
+    message: Option<String>,
+}
+
+/// A member that is there, `null` included; only a missing one is `None`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
+    Json::deserialize(d).map(Some)
 }
 
 /// Decodes the host's `{success, payload, error}` answer to `invoke` as `@forge/bridge` does:
@@ -136,35 +152,26 @@ fn decode_err(e: JsonError) -> BridgeError {
 /// error: {message}}` answer), `@forge/bridge` resolves with that object and the caller finds
 /// no `status`; here it is the error it describes, classified like a rejection.
 pub(crate) fn decode_invoke_reply(reply: &str) -> Result<InvokeResponse<Json>, BridgeError> {
-    let chosen = match Json::parse(reply).map_err(decode_err)? {
-        Json::Null => None,
-        envelope => {
-            let mut m = Members::of(envelope).map_err(decode_err)?;
-            let success: Option<bool> = m.take("success").map_err(decode_err)?;
-            m.take_present(if success == Some(true) {
-                "payload"
+    let chosen = json::from_str::<Option<InvokeEnvelope>>(reply)
+        .map_err(decode_err)?
+        .and_then(|e| {
+            if e.success == Some(true) {
+                e.payload
             } else {
-                "error"
-            })
-        }
+                e.error
+            }
+        });
+    let Some(reply) = chosen else {
+        return Err(BridgeError::Decode(
+            "invoke answered without payload or error".into(),
+        ));
     };
-    let reply = match chosen {
-        None | Some(Json::Null) => {
-            return Err(BridgeError::Decode(
-                "invoke answered without payload or error".into(),
-            ))
-        }
-        Some(reply) => reply,
-    };
-    let (status, headers, body, message) = (|| {
-        let mut m = Members::of(reply)?;
-        let status: Option<u16> = m.take("status")?;
-        let headers: Headers = m.take_or_default("headers")?;
-        let body = m.take_present("body");
-        let message: Option<String> = m.take("message")?;
-        Ok((status, headers, body, message))
-    })()
-    .map_err(decode_err)?;
+    let InvokeReply {
+        status,
+        headers,
+        body,
+        message,
+    } = json::from_value(reply).map_err(decode_err)?;
     match status {
         Some(status) => Ok(InvokeResponse {
             status,
@@ -183,10 +190,7 @@ pub(crate) fn type_invoke_response<T: DeserializeOwned>(
     raw: InvokeResponse<Json>,
 ) -> Result<InvokeResponse<T>, BridgeError> {
     let body = match raw.body {
-        Some(b) => Some(
-            b.to_serde()
-                .map_err(|e| BridgeError::Decode(e.to_string()))?,
-        ),
+        Some(b) => Some(json::from_value(b).map_err(decode_err)?),
         None => None,
     };
     Ok(InvokeResponse {
@@ -227,21 +231,10 @@ impl RemoteRequest {
         self
     }
 
-    /// A JSON body (serialised with serde) with `content-type: application/json`.
+    /// A JSON body with `content-type: application/json`.
     pub fn json<B: Serialize + ?Sized>(self, body: &B) -> Result<Self, BridgeError> {
-        let text =
-            serde_json::to_string(body).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
-        Ok(self.json_text(text))
-    }
-
-    /// A JSON body (written with [`ToJson`]) with `content-type: application/json`.
-    pub fn json_body<B: ToJson + ?Sized>(self, body: &B) -> Self {
-        let text = body.to_json_text();
-        self.json_text(text)
-    }
-
-    fn json_text(self, text: String) -> Self {
-        self.header("content-type", "application/json").body(text)
+        let text = json::to_string(body).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
+        Ok(self.header("content-type", "application/json").body(text))
     }
 }
 
@@ -271,19 +264,34 @@ pub(crate) fn fetch_remote_payload(
         Method::Get => None,
         _ => Some(req.body.as_deref().unwrap_or("")),
     };
-    let mut out = String::new();
-    let mut payload = ObjectWriter::new(&mut out);
-    payload.member("remoteKey", remote_key);
-    {
-        let mut init = ObjectWriter::new(payload.key("fetchRequestInit"));
-        init.member("path", &req.path)
-            .member("method", &req.method)
-            .member("body", &body)
-            .member("headers", &PairsAsArrays(&headers))
-            .end();
-    }
-    payload.member("isMultipartFormData", &false).end();
-    Ok(out)
+    json::to_string(&FetchPayload {
+        remote_key,
+        fetch_request_init: FetchRequestInit {
+            path: &req.path,
+            method: req.method,
+            body,
+            headers: &headers,
+        },
+        is_multipart_form_data: false,
+    })
+    .map_err(|e| BridgeError::InvalidRequest(e.to_string()))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FetchPayload<'a> {
+    remote_key: &'a str,
+    fetch_request_init: FetchRequestInit<'a>,
+    is_multipart_form_data: bool,
+}
+
+/// `init` spread, then `body`, then the headers as `[[name, value], …]`.
+#[derive(Serialize)]
+struct FetchRequestInit<'a> {
+    path: &'a str,
+    method: Method,
+    body: Option<&'a str>,
+    headers: &'a [(String, String)],
 }
 
 /// What `requestRemote` resolves with, read the way a `Response` exposes it.
@@ -306,9 +314,9 @@ impl RemoteResponse {
         (200..300).contains(&self.status)
     }
 
-    /// Decodes the body (JSON `null` when empty) as `T`, with serde.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(if self.body.is_empty() {
+    /// Decodes the body (JSON `null` when empty) as `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, json::Error> {
+        json::from_str(if self.body.is_empty() {
             "null"
         } else {
             &self.body
@@ -316,19 +324,28 @@ impl RemoteResponse {
     }
 }
 
+/// The host's answer to `fetchRemote`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FetchReply {
+    body: Option<String>,
+    #[serde(default)]
+    headers: Headers,
+    status: Option<u16>,
+    status_text: Option<String>,
+    is_attachment: Option<bool>,
+}
+
 /// Decodes the host's answer to `fetchRemote` the way `new Response(body || null, {headers,
 /// status, statusText})` reads it.
 pub(crate) fn decode_fetch_reply(reply: &str) -> Result<RemoteResponse, BridgeError> {
-    let (body, headers, status, status_text, is_attachment) = (|| {
-        let mut r = Members::of(Json::parse(reply)?)?;
-        let body: Option<String> = r.take("body")?;
-        let headers: Headers = r.take_or_default("headers")?;
-        let status: Option<u16> = r.take("status")?;
-        let status_text: Option<String> = r.take("statusText")?;
-        let is_attachment: Option<bool> = r.take("isAttachment")?;
-        Ok((body, headers, status, status_text, is_attachment))
-    })()
-    .map_err(decode_err)?;
+    let FetchReply {
+        body,
+        headers,
+        status,
+        status_text,
+        is_attachment,
+    } = json::from_str(reply).map_err(decode_err)?;
     let status = status.unwrap_or(200);
     if !(200..=599).contains(&status) {
         return Err(BridgeError::Decode(
@@ -371,19 +388,19 @@ mod tests {
 
     #[test]
     fn invoke_payload_spreads_the_input_and_adds_the_invoke_type() {
-        let p = invoke_payload(&InvokeRequest::new(Method::Get, "/whoami"));
+        let p = invoke_payload(&InvokeRequest::new(Method::Get, "/whoami")).unwrap();
         assert_eq!(
             parse(&p),
             json!({"path": "/whoami", "method": "GET", "invokeType": "ui-remote-fetch"})
         );
 
         let headers = vec![("x-trace".to_owned(), "1".to_owned())];
-        let body = Json::from_serde(&json!({"title": "t"})).unwrap();
+        let body = json!({"title": "t"});
         let req = InvokeRequest::new(Method::Post, "/tasks")
             .with_body(&body)
             .with_headers(&headers);
         assert_eq!(
-            parse(&invoke_payload(&req)),
+            parse(&invoke_payload(&req).unwrap()),
             json!({"path": "/tasks", "method": "POST", "headers": {"x-trace": "1"}, "body": {"title": "t"}, "invokeType": "ui-remote-fetch"})
         );
     }

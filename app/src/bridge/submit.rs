@@ -7,17 +7,25 @@
 //! not openable).
 
 use super::error::{BridgeError, NOT_OPENABLE, NOT_SUBMITTABLE};
-use crate::json::{ObjectWriter, ToJson};
+use serde::Serialize;
+
+use crate::json;
 
 pub(crate) const SUBMIT: &str = "submit";
 pub(crate) const OPEN: &str = "open";
 
 /// `{"config": <config>}`: what a macro config view submits, and what Confluence saves as the
 /// macro's `extension.config`.
-pub(crate) fn config_payload(config: &impl ToJson) -> String {
-    let mut out = String::new();
-    ObjectWriter::new(&mut out).member("config", config).end();
-    out
+pub(crate) fn config_payload<C: Serialize + ?Sized>(config: &C) -> Result<String, BridgeError> {
+    #[derive(Serialize)]
+    struct Payload<'a, C: ?Sized> {
+        config: &'a C,
+    }
+    to_text(&Payload { config })
+}
+
+pub(crate) fn to_text<T: Serialize + ?Sized>(payload: &T) -> Result<String, BridgeError> {
+    json::to_string(payload).map_err(|e| BridgeError::InvalidRequest(e.to_string()))
 }
 
 /// `submit`: `false` is [`NOT_SUBMITTABLE`]; any other answer is success. A host
@@ -50,7 +58,7 @@ mod tests {
     fn the_config_payload_wraps_the_config() {
         let team = Json::Object(vec![("team".into(), Json::String("Core \"UI\"".into()))]);
         assert_eq!(
-            config_payload(&team),
+            config_payload(&team).unwrap(),
             r#"{"config":{"team":"Core \"UI\""}}"#
         );
     }

@@ -209,7 +209,7 @@ pub(crate) fn navigate_payload(location: &Location, new_tab: bool) -> Result<Str
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, BridgeError> {
-    serde_json::to_string(v).map_err(|e| BridgeError::InvalidRequest(e.to_string()))
+    super::submit::to_text(v)
 }
 
 #[cfg(test)]

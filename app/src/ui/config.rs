@@ -11,23 +11,20 @@ use leptos::{ev, prelude::*, task::spawn_local};
 
 use super::note;
 use crate::{
-    bridge::{Bridge, Json},
-    tasks::parse_team,
+    bridge::Bridge,
+    tasks::{parse_team, MacroConfig},
 };
-
-/// The saved config's `team`, as the macro's context carries it.
-pub(crate) fn configured_team(config: Option<&Json>) -> Option<&str> {
-    config?.get("team")?.as_str()
-}
 
 /// Mounts the config view to `<body>` once `getContext` has said what the macro has saved.
 pub fn mount_config() {
     wasm_bindgen_futures::spawn_local(async {
         let bridge = Bridge::global();
-        let current = match bridge.get_context().await {
-            Ok(ctx) => Ok(configured_team(ctx.extension.config.as_ref())
-                .unwrap_or_default()
-                .to_owned()),
+        let current = match bridge.get_context_as::<super::PanelContext>().await {
+            Ok(ctx) => Ok(ctx
+                .extension
+                .macro_config()
+                .map(|c| c.team)
+                .unwrap_or_default()),
             Err(e) => Err(e.to_string()),
         };
         leptos::mount::mount_to_body(move || view! { <ConfigView current=current /> });
@@ -86,8 +83,7 @@ pub fn ConfigView(current: Result<String, String>) -> impl IntoView {
         failed.set(None);
         busy.set(true);
         spawn_local(async move {
-            let config = Json::Object(vec![("team".to_owned(), Json::String(team))]);
-            match bridge.submit_config(&config).await {
+            match bridge.submit_config(&MacroConfig { team }).await {
                 // The host closes the dialog and reloads the macro with the new config.
                 Ok(()) => saved.set(true),
                 Err(e) => failed.set(Some(
@@ -162,13 +158,21 @@ mod tests {
 
     #[test]
     fn the_team_is_read_from_the_saved_config() {
-        let config = Json::parse(r#"{"team":"Forge","other":1}"#).unwrap();
-        assert_eq!(configured_team(Some(&config)), Some("Forge"));
-        assert_eq!(configured_team(Some(&Json::parse("{}").unwrap())), None);
+        use crate::{bridge::Json, ui::PanelExtension};
+        let team = |config: Option<&str>| {
+            PanelExtension {
+                config: config.map(|c| Json::parse(c).unwrap()),
+                ..PanelExtension::default()
+            }
+            .macro_config()
+            .map(|c| c.team)
+        };
         assert_eq!(
-            configured_team(Some(&Json::parse(r#"{"team":3}"#).unwrap())),
-            None
+            team(Some(r#"{"team":"Forge","other":1}"#)).as_deref(),
+            Some("Forge")
         );
-        assert_eq!(configured_team(None), None);
+        assert_eq!(team(Some("{}")), None);
+        assert_eq!(team(Some(r#"{"team":3}"#)), None);
+        assert_eq!(team(None), None);
     }
 }

@@ -11,7 +11,9 @@ use leptos::{either::Either, prelude::*, task::spawn_local};
 
 use crate::{
     api::ErrorBody,
-    bridge::{ApiError, Bridge, BridgeError, Context, GlobalBridge, Json, RemoteClient},
+    bridge::{ApiError, Bridge, BridgeError, GlobalBridge, Json, RemoteClient, ISSUE_PANEL, MACRO},
+    json,
+    tasks::MacroConfig,
 };
 
 use self::{
@@ -40,29 +42,56 @@ pub enum Mode {
     Unreachable(String),
 }
 
+/// What the panel reads of `getContext()`: which module it is, the issue, the macro's config.
+/// Decoding the bridge's full [`crate::bridge::Context`] instead would add every other member's
+/// reader to a bundle that every Jira issue view downloads.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct PanelContext {
+    pub extension: PanelExtension,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct PanelExtension {
+    /// `jira:issuePanel`, `macro`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub issue: Option<IssueKey>,
+    /// Kept as JSON: a config this version cannot read must not fail the whole context.
+    pub config: Option<Json>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct IssueKey {
+    pub key: String,
+}
+
+impl PanelExtension {
+    /// The saved macro config, if it is one this version reads.
+    pub fn macro_config(&self) -> Option<MacroConfig> {
+        json::from_value(self.config.clone()?).ok()
+    }
+}
+
 impl Mode {
     /// Asks the host which module this is.
     pub async fn detect(bridge: Bridge<GlobalBridge>) -> Mode {
-        Mode::of(bridge.get_context().await)
+        Mode::of(bridge.get_context_as().await)
     }
 
     /// The module `getContext` describes. Not inlined into [`Mode::detect`]: a smaller future
     /// there keeps the bundle smaller.
     #[inline(never)]
-    fn of(context: Result<Context, BridgeError>) -> Mode {
+    fn of(context: Result<PanelContext, BridgeError>) -> Mode {
         match context {
-            Ok(ctx) if ctx.extension.is_issue_panel() => {
+            Ok(ctx) if ctx.extension.kind == ISSUE_PANEL => {
                 Mode::IssuePanel(ctx.extension.issue.map(|i| i.key).unwrap_or_default())
             }
-            Ok(ctx) if ctx.extension.is_macro() => match ctx.extension.config {
+            Ok(ctx) if ctx.extension.kind == MACRO => match ctx.extension.macro_config() {
                 // A team that is not blank; the remote checks the rest of `parse_team`'s rule.
-                Some(Json::Object(config))
-                    if config.iter().any(|(k, v)| {
-                        k == "team" && matches!(v, Json::String(t) if !t.trim().is_empty())
-                    }) =>
-                {
-                    Mode::Macro
-                }
+                Some(config) if !config.team.trim().is_empty() => Mode::Macro,
                 _ => Mode::ChooseTeam,
             },
             Ok(ctx) => Mode::Unsupported(ctx.extension.kind),

@@ -286,9 +286,9 @@ pub async fn client_delete_task(remote_key: String, id: String) -> String {
 #[wasm_bindgen]
 pub async fn submit(payload_json: String) -> String {
     let run = async {
-        let payload: Value = input(&payload_json)?;
+        // As parsed, members in their order, as `JSON.stringify` would send them.
         let payload =
-            Json::from_serde(&payload).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
+            Json::parse(&payload_json).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
         Bridge::global().submit(&payload).await
     };
     outcome(run.await)
@@ -298,9 +298,9 @@ pub async fn submit(payload_json: String) -> String {
 #[wasm_bindgen]
 pub async fn submit_config(config_json: String) -> String {
     let run = async {
-        let config: Value = input(&config_json)?;
+        // As parsed, members in their order, as `JSON.stringify` would send them.
         let config =
-            Json::from_serde(&config).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
+            Json::parse(&config_json).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
         Bridge::global().submit_config(&config).await
     };
     outcome(run.await)

@@ -26,8 +26,8 @@ use crate::{
 use app::{
     routes::{GetIssueHeader, ListTasks, Operation, UpdateTask},
     tasks::{
-        parse_team, IssueHeader, NewTask, Progress, Scope, TaskChange, TaskList, TaskPatch,
-        TaskQuery, Title,
+        parse_team, IssueHeader, MacroConfig, NewTask, Progress, Scope, TaskChange, TaskList,
+        TaskPatch, TaskQuery, Title,
     },
 };
 use axum::{
@@ -37,6 +37,7 @@ use axum::{
     Json, Router,
 };
 use forge_fit::{ExtensionClaims, Fit, FitClaims, ForgeOAuth};
+use serde::Deserialize as _;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -73,9 +74,8 @@ fn caller(claims: &FitClaims) -> Result<Caller> {
                 })?,
             config_team: config
                 .as_ref()
-                .and_then(|c| c.get("team"))
-                .and_then(|t| t.as_str())
-                .and_then(parse_team),
+                .and_then(|c| MacroConfig::deserialize(c).ok())
+                .and_then(|c| parse_team(&c.team)),
         }),
         _ => Err(ApiError::Forbidden(
             "Team Tasks runs in a Jira issue panel or a Confluence macro.".into(),
