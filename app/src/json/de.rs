@@ -26,6 +26,15 @@ impl de::Error for Error {
             kind(unexp)
         ))
     }
+
+    // The defaults list every expected name; the one that was wrong is enough.
+    fn unknown_variant(variant: &str, _expected: &'static [&'static str]) -> Self {
+        Self::custom(format_args!("unknown variant `{variant}`"))
+    }
+
+    fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
+        Self::custom(format_args!("unknown field `{field}`"))
+    }
 }
 
 fn kind<'a>(unexp: Unexpected<'a>) -> &'a str {
@@ -56,16 +65,33 @@ impl<'de> IntoDeserializer<'de, Error> for Json {
     }
 }
 
+/// A JSON integer: its sign and magnitude, or `None` for a fraction, an exponent or anything
+/// beyond 64 bits. One small non-generic parser instead of `str::parse` for both `u64` and
+/// `i64`; the text is already valid JSON, so only digits and a leading `-` remain to check.
+#[inline(never)]
+fn integer(n: &str) -> Option<(bool, u64)> {
+    let (negative, digits) = match n.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, n),
+    };
+    let mut value: u64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some((negative, value))
+}
+
 /// An integer as `u64` or `i64`; anything else is for `f32`/`f64` fields only.
 fn visit_number<'de, V: Visitor<'de>>(n: &str, visitor: V) -> Result<V::Value, Error> {
-    if let Ok(u) = n.parse::<u64>() {
-        visitor.visit_u64(u)
-    } else if let Ok(i) = n.parse::<i64>() {
-        visitor.visit_i64(i)
-    } else {
-        Err(Error::fixed(
+    match integer(n) {
+        Some((false, u)) | Some((true, u @ 0)) => visitor.visit_u64(u),
+        Some((true, m)) if m <= 1 << 63 => visitor.visit_i64((m as i64).wrapping_neg()),
+        _ => Err(Error::fixed(
             "a fractional or out-of-range number where no f32/f64 was expected",
-        ))
+        )),
     }
 }
 

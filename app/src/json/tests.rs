@@ -192,6 +192,12 @@ fn reads_follow_serde_defaults() {
         assert!(serde_json::from_str::<u32>(bad).is_err(), "{bad}");
     }
     assert_eq!(from_str::<i64>("-42"), Ok(-42));
+    assert_eq!(from_str::<i64>("-9223372036854775808"), Ok(i64::MIN));
+    assert!(from_str::<i64>("-9223372036854775809").is_err());
+    assert_eq!(from_str::<u64>("18446744073709551615"), Ok(u64::MAX));
+    assert!(from_str::<u64>("18446744073709551616").is_err());
+    assert_eq!(from_str::<i64>("-0"), Ok(0));
+    assert_eq!(from_str::<u8>("-0"), Ok(0));
     assert_eq!(from_str::<f64>("-2.5e3"), Ok(-2500.0));
     assert_eq!(from_str::<f32>("1"), Ok(1.0));
     assert_eq!(from_str::<Vec<bool>>("[true,false]"), Ok(vec![true, false]));
