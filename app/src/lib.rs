@@ -4,10 +4,10 @@
 //! The Leptos UI sits behind the `ui` feature so the server never compiles Leptos.
 
 pub mod api;
-/// The typed Forge bridge shim and the remote's typed client.
+/// The typed Forge bridge shim (crates/forge-bridge) and the remote's typed client.
 pub mod bridge;
-/// The JSON the panel reads and writes, without serde_json in the bundle.
-pub mod json;
+/// The JSON codec the panel reads and writes with (the bridge's), without serde_json.
+pub use forge_bridge::json;
 /// The remote's operations, shared by the server's router and the client.
 pub mod routes;
 /// Team Tasks' shared types and validation.

@@ -31,37 +31,8 @@ use crate::{
 /// (`invokeRemote` goes through the module's `resolver.endpoint` instead.)
 pub const REMOTE_KEY: &str = "team-tasks-remote";
 
-/// HTTP method of an operation, spelled as `@forge/bridge` sends it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
-    Get,
-    Head,
-    Post,
-    Put,
-    Patch,
-    Delete,
-    Options,
-}
-
-impl Method {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-            Method::Options => "OPTIONS",
-        }
-    }
-}
-
-impl Serialize for Method {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+/// HTTP method of an operation (the bridge's own type).
+pub use forge_bridge::Method;
 
 /// How the panel reaches an operation (https://developer.atlassian.com/platform/forge/remote/calling-from-frontend/).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,4 +1,4 @@
-// Conformance of the Rust Forge bridge shim (app/src/bridge) with the real @forge/bridge.
+// Conformance of the Rust Forge bridge shim (crates/forge-bridge) with the real @forge/bridge.
 //
 // Both run in one Chromium page against the same recording `globalThis.__bridge`
 // (end2end/bridge/recorder.js, installed before either loads). Each scenario scripts the host's

@@ -2,11 +2,7 @@
 
 use std::{future::Future, pin::Pin};
 
-use super::{
-    error::BridgeError,
-    remote::{InvokeRequest, RemoteRequest},
-    Bridge, BridgeTransport,
-};
+use forge_bridge::{Bridge, BridgeError, BridgeTransport, InvokeRequest, RemoteRequest};
 use serde::de::DeserializeOwned;
 
 use crate::{

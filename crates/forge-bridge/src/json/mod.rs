@@ -6,9 +6,9 @@
 //! #[derive(Serialize, Deserialize, PartialEq, Debug)]
 //! struct Task { id: String, done: bool }
 //!
-//! let text = app::json::to_string(&Task { id: "t1".into(), done: true }).unwrap();
+//! let text = forge_bridge::json::to_string(&Task { id: "t1".into(), done: true }).unwrap();
 //! assert_eq!(text, r#"{"id":"t1","done":true}"#);
-//! assert_eq!(app::json::from_str::<Task>(&text).unwrap().id, "t1");
+//! assert_eq!(forge_bridge::json::from_str::<Task>(&text).unwrap().id, "t1");
 //! ```
 //!
 //! Why not serde_json in the bundle: with it, the panel's wasm grew by about 33 KB gzip (to
@@ -159,7 +159,7 @@ impl Json {
 /// holds the value as a [`Json`], so it hands the subtree over whole (see [`HANDOFF`]): numbers
 /// stay exactly as written, and no reader of `Json` is compiled for this codec at all. Any other
 /// deserializer sees an ordinary newtype and reads the value member by member.
-const TREE: &str = "$app::json::Json";
+const TREE: &str = "$forge_bridge::json::Json";
 
 std::thread_local! {
     /// The subtree in transit: set by this codec's `deserialize_newtype_struct(TREE, …)` just

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     json::{self, Json},
-    routes::Method,
+    Method,
 };
 
 pub(crate) const INVOKE: &str = "invoke";

@@ -1,7 +1,7 @@
 //! The only wasm part: `globalThis.__bridge.callBridge`, looked up on every call.
 //!
 //! Payloads cross as JSON text through `JSON.parse`, answers come back through
-//! `JSON.stringify`: no serde-wasm-bindgen, and serde_json is linked anyway.
+//! `JSON.stringify`, so the crate's text codec (`json`) is the only JSON code in the bundle.
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};

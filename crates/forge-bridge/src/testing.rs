@@ -1,0 +1,66 @@
+//! A scripted host for native tests of code that uses the bridge: it records every
+//! `callBridge` call and answers from a queue (`null` once the queue is empty). Enabled with
+//! the `testing` feature.
+//!
+//! ```
+//! use forge_bridge::{testing::{run, ScriptedHost}, Bridge};
+//!
+//! let host = ScriptedHost::replying([Ok(r#"{"locale":"en_US"}"#.to_owned())]);
+//! let ctx = run(Bridge::new(&host).get_context()).unwrap();
+//! assert_eq!(ctx.locale, "en-US");
+//! assert_eq!(host.calls.borrow()[0], ("getContext".to_owned(), None));
+//! ```
+
+use std::{
+    cell::RefCell,
+    collections::VecDeque,
+    future::Future,
+    pin::pin,
+    task::{Context, Poll, Waker},
+};
+
+use crate::{BridgeError, BridgeTransport};
+
+/// One answer of the host: its JSON text, or how the call failed.
+pub type Reply = Result<String, BridgeError>;
+
+/// A host that answers from a script.
+#[derive(Debug, Default)]
+pub struct ScriptedHost {
+    /// Every call so far: the command and its payload text.
+    pub calls: RefCell<Vec<(String, Option<String>)>>,
+    /// What the next calls answer, in order.
+    pub replies: RefCell<VecDeque<Reply>>,
+}
+
+impl ScriptedHost {
+    pub fn replying(replies: impl IntoIterator<Item = Reply>) -> Self {
+        Self {
+            replies: RefCell::new(replies.into_iter().collect()),
+            ..Self::default()
+        }
+    }
+}
+
+impl BridgeTransport for &ScriptedHost {
+    async fn call(&self, command: &str, payload: Option<&str>) -> Result<String, BridgeError> {
+        self.calls
+            .borrow_mut()
+            .push((command.to_owned(), payload.map(str::to_owned)));
+        self.replies
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or(Ok("null".into()))
+    }
+}
+
+/// Runs a future that never suspends (the scripted host never does) to its end.
+///
+/// # Panics
+/// If the future suspends.
+pub fn run<F: Future>(f: F) -> F::Output {
+    match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("a scripted call suspended"),
+    }
+}
