@@ -4,7 +4,7 @@
 //! `forge-devhost` crate, whose binary runs the host and this remote in one process for
 //! `cargo leptos watch`.
 
-use server::{configuration::Settings, startup::Application, telemetry};
+use server::{configuration::Settings, startup, telemetry};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -13,15 +13,5 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     telemetry::init("info");
 
-    let settings = match Settings::from_env() {
-        Ok(settings) => settings,
-        Err(e) => {
-            // Refuse to start on a bad configuration, and say exactly what is wrong.
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
-    let app = Application::build(settings).await?;
-    tracing::info!(addr = %app.local_addr(), "Forge remote listening");
-    app.run_until_stopped().await
+    startup::serve_or_exit(Settings::from_env()).await
 }

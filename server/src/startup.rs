@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
 use crate::{
-    configuration::Settings,
+    configuration::{ConfigError, Settings},
     cors::AllowedOrigins,
     db::Database,
     diagnostics::{self, Diagnostics},
@@ -113,6 +113,19 @@ impl Application {
         serve::serve(self.listener, self.router, self.limits, shutdown_signal()).await;
         Ok(())
     }
+}
+
+/// What a binary does with its settings: on a bad configuration, prints exactly what is wrong
+/// and exits with status 2 (refusing to start); otherwise builds the remote, logs its address
+/// and serves until stopped. Both the production `server` and `forge-devhost` boot this way.
+pub async fn serve_or_exit(settings: Result<Settings, ConfigError>) -> anyhow::Result<()> {
+    let settings = settings.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    });
+    let app = Application::build(settings).await?;
+    tracing::info!(addr = %app.local_addr(), "Forge remote listening");
+    app.run_until_stopped().await
 }
 
 /// The whole HTTP surface, with its middleware.

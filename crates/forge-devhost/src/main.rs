@@ -5,7 +5,7 @@
 //! `FORGE_DEV_HOST=off` runs the remote alone, configured from the environment only.
 
 use forge_devhost::{DevHost, DevHostConfig};
-use server::{configuration::Settings, startup::Application, telemetry};
+use server::{configuration::Settings, startup, telemetry};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -21,17 +21,7 @@ async fn main() -> anyhow::Result<()> {
             .or_else(|| std::env::var(name).ok())
     };
 
-    let settings = match Settings::from_lookup(lookup) {
-        Ok(settings) => settings,
-        Err(e) => {
-            // Refuse to start on a bad configuration, and say exactly what is wrong.
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
-    let app = Application::build(settings).await?;
-    tracing::info!(addr = %app.local_addr(), "Forge remote listening");
-    app.run_until_stopped().await
+    startup::serve_or_exit(Settings::from_lookup(lookup)).await
 }
 
 /// Starts the local Forge host unless `FORGE_DEV_HOST=off`.
