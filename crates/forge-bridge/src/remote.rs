@@ -129,14 +129,19 @@ struct InvokeEnvelope {
     error: Option<Json>,
 }
 
-/// The object `invoke` resolves (or rejects) with.
+/// The object `invoke` resolves (or rejects) with, and the host's answer to `fetchRemote`: one
+/// type for both, as each decoded type costs the bundle its own reader. `statusText` and
+/// `isAttachment` come only with `fetchRemote`, `message` only with a failed `invoke`.
 #[derive(Deserialize)]
-struct InvokeReply {
+#[serde(rename_all = "camelCase")]
+struct HostReply {
     status: Option<u16>,
+    status_text: Option<String>,
     #[serde(default)]
     headers: Headers,
     #[serde(default, deserialize_with = "present")]
     body: Option<Json>,
+    is_attachment: Option<bool>,
     message: Option<String>,
 }
 
@@ -166,11 +171,12 @@ pub(crate) fn decode_invoke_reply(reply: &str) -> Result<InvokeResponse<Json>, B
             "invoke answered without payload or error".into(),
         ));
     };
-    let InvokeReply {
+    let HostReply {
         status,
         headers,
         body,
         message,
+        ..
     } = json::from_value(reply).map_err(decode_err)?;
     match status {
         Some(status) => Ok(InvokeResponse {
@@ -324,28 +330,27 @@ impl RemoteResponse {
     }
 }
 
-/// The host's answer to `fetchRemote`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FetchReply {
-    body: Option<String>,
-    #[serde(default)]
-    headers: Headers,
-    status: Option<u16>,
-    status_text: Option<String>,
-    is_attachment: Option<bool>,
-}
-
 /// Decodes the host's answer to `fetchRemote` the way `new Response(body || null, {headers,
 /// status, statusText})` reads it.
 pub(crate) fn decode_fetch_reply(reply: &str) -> Result<RemoteResponse, BridgeError> {
-    let FetchReply {
+    let HostReply {
         body,
         headers,
         status,
         status_text,
         is_attachment,
+        ..
     } = json::from_str(reply).map_err(decode_err)?;
+    // `new Response(body || null, …)`: the host sends the body as text.
+    let body = match body {
+        None | Some(Json::Null) => None,
+        Some(Json::String(text)) => Some(text),
+        Some(_) => {
+            return Err(BridgeError::Decode(
+                "fetchRemote answered a body that is not text".into(),
+            ))
+        }
+    };
     let status = status.unwrap_or(200);
     if !(200..=599).contains(&status) {
         return Err(BridgeError::Decode(
@@ -539,6 +544,18 @@ mod tests {
         assert_eq!(
             decode_fetch_reply(r#"{"status":99}"#).unwrap_err().kind(),
             "decode"
+        );
+        assert_eq!(
+            decode_fetch_reply(r#"{"status":200,"body":{"a":1}}"#)
+                .unwrap_err()
+                .kind(),
+            "decode"
+        );
+        assert_eq!(
+            decode_fetch_reply(r#"{"status":200,"body":null}"#)
+                .unwrap()
+                .body,
+            ""
         );
     }
 }
