@@ -110,11 +110,16 @@ pub struct Theme {
     pub color_mode: Option<String>,
 }
 
+/// Decodes the host's `getContext` answer as `C`; `null` is an error.
+pub(crate) fn decode_as<C: serde::de::DeserializeOwned>(reply: &str) -> Result<C, BridgeError> {
+    json::from_str::<Option<C>>(reply)
+        .map_err(BridgeError::decode)?
+        .ok_or_else(|| BridgeError::Decode("getContext answered null".into()))
+}
+
 /// Decodes the host's `getContext` answer and normalises its locale.
 pub(crate) fn decode_context(reply: &str) -> Result<Context, BridgeError> {
-    let ctx: Option<Context> =
-        json::from_str(reply).map_err(|e| BridgeError::Decode(e.to_string()))?;
-    let mut ctx = ctx.ok_or_else(|| BridgeError::Decode("getContext answered null".into()))?;
+    let mut ctx: Context = decode_as(reply)?;
     if let Some(locale) = ensure_locale(&ctx.locale) {
         ctx.locale = locale.to_owned();
     }

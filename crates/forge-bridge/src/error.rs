@@ -124,6 +124,16 @@ fn leading_number(s: &str) -> Option<u32> {
 }
 
 impl BridgeError {
+    /// A payload the codec could not write: the caller's request is at fault.
+    pub(crate) fn encode(e: crate::json::Error) -> Self {
+        BridgeError::InvalidRequest(e.to_string())
+    }
+
+    /// An answer that does not read as the type expected.
+    pub(crate) fn decode(e: crate::json::Error) -> Self {
+        BridgeError::Decode(e.to_string())
+    }
+
     /// An `invokeRemote` rejection: typed when documented, [`BridgeError::Rejected`] otherwise.
     pub fn from_invoke_rejection(message: String) -> Self {
         match InvokeErrorKind::parse(&message) {

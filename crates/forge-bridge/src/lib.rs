@@ -190,10 +190,7 @@ impl<T: BridgeTransport> Bridge<T> {
     /// decoded, and each decoded member costs wasm, so a bundle that needs three fields can
     /// read three. The locale is as the host sent it; [`ensure_locale`] normalises it.
     pub async fn get_context_as<C: DeserializeOwned>(&self) -> Result<C, BridgeError> {
-        let reply = self.transport.call(context::GET_CONTEXT, None).await?;
-        json::from_str::<Option<C>>(&reply)
-            .map_err(|e| BridgeError::Decode(e.to_string()))?
-            .ok_or_else(|| BridgeError::Decode("getContext answered null".into()))
+        context::decode_as(&self.transport.call(context::GET_CONTEXT, None).await?)
     }
 
     /// `view.theme.enable()`.

@@ -95,7 +95,7 @@ pub(crate) fn invoke_payload<B: Serialize>(
         body: req.body,
         invoke_type: "ui-remote-fetch",
     })
-    .map_err(|e| BridgeError::InvalidRequest(e.to_string()))
+    .map_err(BridgeError::encode)
 }
 
 /// What `invokeRemote` resolves with.
@@ -115,10 +115,6 @@ impl InvokeResponse<Json> {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, json::Error> {
         json::from_value(self.body.clone().unwrap_or(Json::Null))
     }
-}
-
-fn decode_err(e: json::Error) -> BridgeError {
-    BridgeError::Decode(e.to_string())
 }
 
 /// The host's answer to `invoke`.
@@ -158,7 +154,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
 /// no `status`; here it is the error it describes, classified like a rejection.
 pub(crate) fn decode_invoke_reply(reply: &str) -> Result<InvokeResponse<Json>, BridgeError> {
     let chosen = json::from_str::<Option<InvokeEnvelope>>(reply)
-        .map_err(decode_err)?
+        .map_err(BridgeError::decode)?
         .and_then(|e| {
             if e.success == Some(true) {
                 e.payload
@@ -177,7 +173,7 @@ pub(crate) fn decode_invoke_reply(reply: &str) -> Result<InvokeResponse<Json>, B
         body,
         message,
         ..
-    } = json::from_value(reply).map_err(decode_err)?;
+    } = json::from_value(reply).map_err(BridgeError::decode)?;
     match status {
         Some(status) => Ok(InvokeResponse {
             status,
@@ -196,7 +192,7 @@ pub(crate) fn type_invoke_response<T: DeserializeOwned>(
     raw: InvokeResponse<Json>,
 ) -> Result<InvokeResponse<T>, BridgeError> {
     let body = match raw.body {
-        Some(b) => Some(json::from_value(b).map_err(decode_err)?),
+        Some(b) => Some(json::from_value(b).map_err(BridgeError::decode)?),
         None => None,
     };
     Ok(InvokeResponse {
@@ -239,7 +235,7 @@ impl RemoteRequest {
 
     /// A JSON body with `content-type: application/json`.
     pub fn json<B: Serialize + ?Sized>(self, body: &B) -> Result<Self, BridgeError> {
-        let text = json::to_string(body).map_err(|e| BridgeError::InvalidRequest(e.to_string()))?;
+        let text = json::to_string(body).map_err(BridgeError::encode)?;
         Ok(self.header("content-type", "application/json").body(text))
     }
 }
@@ -280,7 +276,7 @@ pub(crate) fn fetch_remote_payload(
         },
         is_multipart_form_data: false,
     })
-    .map_err(|e| BridgeError::InvalidRequest(e.to_string()))
+    .map_err(BridgeError::encode)
 }
 
 #[derive(Serialize)]
@@ -340,7 +336,7 @@ pub(crate) fn decode_fetch_reply(reply: &str) -> Result<RemoteResponse, BridgeEr
         status_text,
         is_attachment,
         ..
-    } = json::from_str(reply).map_err(decode_err)?;
+    } = json::from_str(reply).map_err(BridgeError::decode)?;
     // `new Response(body || null, …)`: the host sends the body as text.
     let body = match body {
         None | Some(Json::Null) => None,

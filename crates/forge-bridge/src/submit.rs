@@ -25,7 +25,7 @@ pub(crate) fn config_payload<C: Serialize + ?Sized>(config: &C) -> Result<String
 }
 
 pub(crate) fn to_text<T: Serialize + ?Sized>(payload: &T) -> Result<String, BridgeError> {
-    json::to_string(payload).map_err(|e| BridgeError::InvalidRequest(e.to_string()))
+    json::to_string(payload).map_err(BridgeError::encode)
 }
 
 /// `submit`: `false` is [`NOT_SUBMITTABLE`]; any other answer is success. A host

@@ -98,7 +98,7 @@ pub(crate) fn show_flag_payload(opts: &FlagOptions) -> Result<String, BridgeErro
             "\"id\" must be defined in flag options".into(),
         ));
     }
-    to_json(opts)
+    super::submit::to_text(opts)
 }
 
 pub(crate) fn close_flag_payload(id: &FlagId) -> Result<String, BridgeError> {
@@ -106,7 +106,7 @@ pub(crate) fn close_flag_payload(id: &FlagId) -> Result<String, BridgeError> {
     struct Close<'a> {
         id: &'a FlagId,
     }
-    to_json(&Close { id })
+    super::submit::to_text(&Close { id })
 }
 
 /// A place in the product (`NavigationLocation` in `@forge/bridge`).
@@ -203,13 +203,9 @@ pub(crate) fn navigate_payload(location: &Location, new_tab: bool) -> Result<Str
         kind: &'static str,
     }
     match location {
-        Location::Url(url) => to_json(&Url { url, kind }),
-        Location::Target(location) => to_json(&Target { location, kind }),
+        Location::Url(url) => super::submit::to_text(&Url { url, kind }),
+        Location::Target(location) => super::submit::to_text(&Target { location, kind }),
     }
-}
-
-fn to_json<T: Serialize>(v: &T) -> Result<String, BridgeError> {
-    super::submit::to_text(v)
 }
 
 #[cfg(test)]

@@ -65,11 +65,17 @@ impl<'de> IntoDeserializer<'de, Error> for Json {
     }
 }
 
-/// A JSON integer: its sign and magnitude, or `None` for a fraction, an exponent or anything
+/// A JSON integer, as serde's data model holds it.
+pub(super) enum Integer {
+    Unsigned(u64),
+    Signed(i64),
+}
+
+/// The integer a JSON number's text spells, or `None` for a fraction, an exponent or anything
 /// beyond 64 bits. One small non-generic parser instead of `str::parse` for both `u64` and
 /// `i64`; the text is already valid JSON, so only digits and a leading `-` remain to check.
 #[inline(never)]
-fn integer(n: &str) -> Option<(bool, u64)> {
+pub(super) fn integer(n: &str) -> Option<Integer> {
     let (negative, digits) = match n.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, n),
@@ -81,15 +87,19 @@ fn integer(n: &str) -> Option<(bool, u64)> {
         }
         value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
-    Some((negative, value))
+    match (negative, value) {
+        (false, u) | (true, u @ 0) => Some(Integer::Unsigned(u)),
+        (true, m) if m <= 1 << 63 => Some(Integer::Signed((m as i64).wrapping_neg())),
+        _ => None,
+    }
 }
 
 /// An integer as `u64` or `i64`; anything else is for `f32`/`f64` fields only.
 fn visit_number<'de, V: Visitor<'de>>(n: &str, visitor: V) -> Result<V::Value, Error> {
     match integer(n) {
-        Some((false, u)) | Some((true, u @ 0)) => visitor.visit_u64(u),
-        Some((true, m)) if m <= 1 << 63 => visitor.visit_i64((m as i64).wrapping_neg()),
-        _ => Err(Error::fixed(
+        Some(Integer::Unsigned(u)) => visitor.visit_u64(u),
+        Some(Integer::Signed(i)) => visitor.visit_i64(i),
+        None => Err(Error::fixed(
             "a fractional or out-of-range number where no f32/f64 was expected",
         )),
     }

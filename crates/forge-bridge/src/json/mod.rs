@@ -174,15 +174,11 @@ impl Serialize for Json {
         match self {
             Json::Null => s.serialize_unit(),
             Json::Bool(b) => s.serialize_bool(*b),
-            Json::Number(n) => {
-                if let Ok(u) = n.parse::<u64>() {
-                    s.serialize_u64(u)
-                } else if let Ok(i) = n.parse::<i64>() {
-                    s.serialize_i64(i)
-                } else {
-                    s.serialize_f64(n.parse().map_err(S::Error::custom)?)
-                }
-            }
+            Json::Number(n) => match de::integer(n) {
+                Some(de::Integer::Unsigned(u)) => s.serialize_u64(u),
+                Some(de::Integer::Signed(i)) => s.serialize_i64(i),
+                None => s.serialize_f64(n.parse().map_err(S::Error::custom)?),
+            },
             Json::String(v) => s.serialize_str(v),
             Json::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
