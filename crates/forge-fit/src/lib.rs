@@ -90,4 +90,7 @@ pub use jwks::{
 };
 pub use layer::{require_fit, Fit};
 pub use oauth::{AppSystemToken, AppUserToken, ForgeOAuth, SYSTEM_TOKEN_HEADER, USER_TOKEN_HEADER};
+/// What reads a forwarded token's text (`token.expose_secret()`), re-exported so a remote needs
+/// no direct `secrecy` dependency.
+pub use secrecy::ExposeSecret;
 pub use verify::{FitConfig, FitVerifier, DEFAULT_CACHE_ENTRIES, ISSUER, MAX_TOKEN_BYTES};
