@@ -46,6 +46,8 @@ mod global;
 mod headers;
 pub mod json;
 mod remote;
+#[cfg(feature = "server-fn")]
+pub mod server_fn;
 mod submit;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -64,3 +64,26 @@ pub fn run<F: Future>(f: F) -> F::Output {
         Poll::Pending => panic!("a scripted call suspended"),
     }
 }
+
+thread_local! {
+    /// The host [`serve`] installed: what server functions' clients talk to in native tests.
+    static AMBIENT: RefCell<Option<std::rc::Rc<ScriptedHost>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `host` as the bridge of this thread, so server functions sent with
+/// `server_fn::InvokeRemote`/`RequestRemote` (feature `server-fn`) reach it. The previous host
+/// comes back afterwards.
+pub fn serve<R>(host: std::rc::Rc<ScriptedHost>, f: impl FnOnce() -> R) -> R {
+    let before = AMBIENT.with(|a| a.replace(Some(host)));
+    let out = f();
+    AMBIENT.with(|a| a.replace(before));
+    out
+}
+
+#[cfg(feature = "server-fn")]
+pub(crate) async fn ambient_call(command: &str, payload: Option<&str>) -> Reply {
+    match AMBIENT.with(|a| a.borrow().clone()) {
+        Some(host) => (&*host).call(command, payload).await,
+        None => Err(BridgeError::Unavailable),
+    }
+}

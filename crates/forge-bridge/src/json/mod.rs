@@ -36,6 +36,7 @@ use std::{borrow::Cow, fmt};
 
 use serde::{de::DeserializeOwned, Serialize};
 
+pub(crate) use ser::RawJson;
 pub use text::write_str;
 
 /// A JSON value. Objects keep their members in document order.
@@ -85,7 +86,10 @@ pub fn from_value<T: DeserializeOwned>(value: Json) -> Result<T, Error> {
 /// Compact JSON text of `value`, members in field order (as `JSON.stringify` prints).
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     let mut out = String::new();
-    value.serialize(&mut ser::Writer { out: &mut out })?;
+    value.serialize(&mut ser::Writer {
+        out: &mut out,
+        raw: false,
+    })?;
     Ok(out)
 }
 

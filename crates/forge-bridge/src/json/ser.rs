@@ -14,6 +14,23 @@ impl ser::Error for Error {
 
 pub(super) struct Writer<'a> {
     pub(super) out: &'a mut String,
+    /// Inside a [`RawJson`]: its string is JSON text, written as is.
+    pub(super) raw: bool,
+}
+
+/// The newtype name that marks a [`RawJson`] to the [`Writer`].
+const RAW_JSON: &str = "\u{0}forge_bridge::json::RawJson";
+
+/// JSON text that is already valid, written into a payload as is: an encoded request body
+/// inside the `invoke` payload, without parsing it into a [`super::Json`] tree and writing
+/// that back (whose number handling would link float parsing and printing into the bundle).
+/// Only this codec's writer knows it; the crate never hands one to another serializer.
+pub(crate) struct RawJson<'a>(pub(crate) &'a str);
+
+impl Serialize for RawJson<'_> {
+    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(RAW_JSON, self.0)
+    }
 }
 
 /// An array or object being written; `close` is what ends it (`]`, `}`, or `}}` for a variant).
@@ -130,7 +147,11 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        write_str(self.out, v);
+        if self.raw {
+            self.out.push_str(v);
+        } else {
+            write_str(self.out, v);
+        }
         Ok(())
     }
     /// An array of numbers, as serde_json writes bytes.
@@ -164,9 +185,15 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), Error> {
+        if name == RAW_JSON {
+            self.raw = true;
+            let written = value.serialize(&mut *self);
+            self.raw = false;
+            return written;
+        }
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
