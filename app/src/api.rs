@@ -1,6 +1,8 @@
 //! The remote's JSON contract, shared by the panel and the server.
 
+use forge_bridge::server_fn::BridgeJson;
 use serde::{Deserialize, Serialize};
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 /// Body of every non-2xx answer from the remote.
 ///
@@ -12,6 +14,62 @@ pub struct ErrorBody {
     pub code: String,
     /// Human-readable explanation, safe to show to the user.
     pub message: String,
+}
+
+impl std::fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ErrorBody {}
+
+/// `ErrorBody` is what every server function fails with, on both ends: the remote sends it,
+/// the panel decodes it from any 4xx/5xx answer, and the server-function machinery's own
+/// failures become one too.
+impl FromServerFnError for ErrorBody {
+    type Encoder = BridgeJson;
+
+    fn from_server_fn_error(e: ServerFnErrorErr) -> Self {
+        let (code, message) = match e {
+            // On the remote: a query, or a JSON body, that is not the function's arguments is
+            // 422; a body that is not JSON at all is 400.
+            ServerFnErrorErr::Args(m) if cfg!(feature = "ssr") => {
+                ("unprocessable", format!("The query does not fit: {m}"))
+            }
+            ServerFnErrorErr::Deserialization(m) if cfg!(feature = "ssr") => {
+                match m.strip_prefix(forge_bridge::server_fn::WRONG_SHAPE) {
+                    Some(m) => ("unprocessable", format!("The body does not fit: {m}")),
+                    None => ("bad_request", format!("The body is not JSON: {m}")),
+                }
+            }
+            // In the panel: the bridge could not deliver the call, or the answer is not the
+            // function's.
+            ServerFnErrorErr::Request(m) => ("unavailable", m),
+            ServerFnErrorErr::Deserialization(m) => (
+                "contract",
+                format!("The remote's answer was not understood: {m}"),
+            ),
+            other => ("internal", other.to_string()),
+        };
+        #[cfg(feature = "ssr")]
+        crate::ssr::error::answer_with(match code {
+            "bad_request" => axum::http::StatusCode::BAD_REQUEST,
+            "unprocessable" => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        });
+        ErrorBody {
+            code: code.into(),
+            message,
+        }
+    }
+}
+
+/// `?` on `leptos_axum::extract` and the like, inside a server function.
+impl From<ServerFnErrorErr> for ErrorBody {
+    fn from(e: ServerFnErrorErr) -> Self {
+        Self::from_server_fn_error(e)
+    }
 }
 
 /// Answer of `GET /healthz`.

@@ -32,6 +32,22 @@ pub struct TaskList {
     pub progress: Progress,
 }
 
+impl TaskList {
+    /// The list, with its progress counted from its tasks.
+    pub fn new(scope: Scope, tasks: Vec<Task>) -> Self {
+        let done = tasks.iter().filter(|t| t.done).count() as u32;
+        let progress = Progress {
+            done,
+            total: tasks.len() as u32,
+        };
+        Self {
+            scope,
+            tasks,
+            progress,
+        }
+    }
+}
+
 /// Where tasks live, inside the caller's installation. On the wire, tagged by `kind`:
 /// `{"kind":"issue","issue_id":"10001"}`, `{"kind":"team","team":"Forge"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,34 +89,6 @@ pub struct Progress {
     pub total: u32,
 }
 
-/// `POST /tasks`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewTask {
-    pub title: String,
-    /// For the macro: which team's list. Ignored in the issue panel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub team: Option<String>,
-}
-
-/// `PATCH /tasks/{id}`: only the fields present change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaskPatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub done: Option<bool>,
-}
-
-/// `GET /tasks` query.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaskQuery {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub team: Option<String>,
-}
-
 /// The issue the panel sits on, read from Jira with the user's token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -124,6 +112,15 @@ pub struct IssueHeader {
 #[serde(rename_all = "camelCase")]
 pub struct TaskChange {
     pub task: Task,
+    pub progress: Progress,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+}
+
+/// A delete's answer: the list's new progress, plus a notice when Jira could not be updated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskRemoved {
     pub progress: Progress,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
@@ -232,14 +229,6 @@ mod tests {
         assert_eq!(Title::parse(&over), Err(TitleError::TooLong(501)));
     }
 
-    #[test]
-    fn patches_and_new_tasks_refuse_unknown_fields() {
-        assert!(serde_json::from_str::<TaskPatch>(r#"{"done":true,"owner":"x"}"#).is_err());
-        assert!(serde_json::from_str::<NewTask>(r#"{"title":"a","tenant":"x"}"#).is_err());
-        assert!(crate::json::from_str::<TaskPatch>(r#"{"done":true,"owner":"x"}"#).is_err());
-        assert!(crate::json::from_str::<NewTask>(r#"{"title":"a","tenant":"x"}"#).is_err());
-    }
-
     /// The panel's codec reads what the remote's serde_json writes, and writes what it reads.
     #[test]
     fn the_panels_json_agrees_with_serde() {
@@ -272,6 +261,10 @@ mod tests {
             });
         }
         for notice in [None, Some("Jira is down".to_owned())] {
+            same(TaskRemoved {
+                progress: Progress { done: 0, total: 3 },
+                notice: notice.clone(),
+            });
             same(TaskChange {
                 task: task.clone(),
                 progress: Progress::default(),
@@ -293,12 +286,14 @@ mod tests {
         assert!(from_str::<Scope>(r#"{"kind":"other"}"#).is_err());
         assert!(from_str::<Task>(r#"{"id":"x"}"#).is_err());
 
+        // The server functions' arguments, as the panel sends them.
+        use crate::functions::{CreateTask, UpdateTask};
         for new in [
-            NewTask {
+            CreateTask {
                 title: "a \"b\"".into(),
                 team: None,
             },
-            NewTask {
+            CreateTask {
                 title: "a".into(),
                 team: Some("T".into()),
             },
@@ -313,7 +308,12 @@ mod tests {
             (Some("x".to_owned()), None),
             (None, Some(false)),
         ] {
-            let patch = TaskPatch { title, done };
+            let patch = UpdateTask {
+                id: "t1".into(),
+                title,
+                done,
+                team: None,
+            };
             assert_eq!(
                 to_string(&patch).unwrap(),
                 serde_json::to_string(&patch).unwrap()

@@ -49,7 +49,6 @@ const rust = {
   submit: (payload) => parsed(H.submit(JSON.stringify(payload))),
   submitConfig: (config) => parsed(H.submit_config(JSON.stringify(config))),
   viewOpen: () => parsed(H.view_open()),
-  clientHealthz: (key) => parsed(H.client_healthz(key)),
   clientWhoami: (key) => parsed(H.client_whoami(key)),
   clientListTasks: (key, team) => parsed(H.client_list_tasks(key, team)),
   clientCreateTask: (key, title) => parsed(H.client_create_task(key, title)),

@@ -29,7 +29,7 @@ const end2end = resolve(here, "..");
 const supportDir = join(end2end, "bridge");
 const buildDir = resolve(end2end, "..", "target", "bridge-conformance");
 
-const REMOTE_KEY = "team-tasks-remote"; // app::routes::REMOTE_KEY
+const REMOTE_KEY = "team-tasks-remote"; // app::functions::REMOTE_KEY
 
 type Reply = { resolve: unknown } | { reject: string };
 type Op =
@@ -496,40 +496,51 @@ test.describe("Rust bridge shim vs @forge/bridge 7.2.0", () => {
     });
   }
 
-  // The typed client (RemoteClient::call) against what a JavaScript panel would write by hand.
+  // The server functions (app::functions, sent by their bridge clients) against what a
+  // JavaScript panel would write by hand.
+  const WHOAMI = {
+    appId: "ari:cloud:ecosystem::app/a",
+    installationId: "ari:cloud:ecosystem::installation/i",
+    principal: "acc-1",
+    module: { type: "jira:issuePanel", key: "team-tasks-issue-panel" },
+    environment: { type: "DEVELOPMENT", id: "e" },
+    appVersion: null,
+    context: null,
+  };
   const clientCases: { name: string; op: string; args: unknown[]; js: Scenario; decoded: (js: any) => unknown }[] = [
     {
-      name: "GET /healthz as requestRemote(key, {path, method})",
-      op: "clientHealthz",
+      name: "whoami(): GET /whoami as requestRemote(key, {path, method})",
+      op: "clientWhoami",
       args: [REMOTE_KEY],
       js: {
         name: "",
         op: "requestRemote",
-        args: [REMOTE_KEY, { path: "/healthz", method: "GET" }],
-        replies: [{ resolve: { status: 200, statusText: "OK", headers: { "content-type": "application/json" }, body: '{"status":"ok","version":"0.1.0"}' } }],
+        args: [REMOTE_KEY, { path: "/whoami", method: "GET" }],
+        replies: [{ resolve: { status: 200, statusText: "OK", headers: { "content-type": "application/json" }, body: JSON.stringify(WHOAMI) } }],
       },
       decoded: (ok) => JSON.parse(ok.body),
     },
     {
-      name: "GET /tasks?team= as requestRemote with an encoded query",
+      name: "list_tasks(team): GET /tasks?team= as requestRemote with an encoded query",
       op: "clientListTasks",
       args: [REMOTE_KEY, "Core & UI"],
       js: {
         name: "",
         op: "requestRemote",
-        args: [REMOTE_KEY, { path: "/tasks?team=Core%20%26%20UI", method: "GET" }],
+        // serde_qs's form encoding: a space is `+`.
+        args: [REMOTE_KEY, { path: "/tasks?team=Core+%26+UI", method: "GET" }],
         replies: [{ resolve: { status: 200, statusText: "OK", headers: { "content-type": "application/json" }, body: '{"scope":{"kind":"team","team":"Core & UI"},"tasks":[],"progress":{"done":0,"total":0}}' } }],
       },
       decoded: (ok) => JSON.parse(ok.body),
     },
     {
-      name: "POST /tasks as invokeRemote({path, method, body})",
+      name: "create_task(title, None): POST /tasks as invokeRemote({path, method, body})",
       op: "clientCreateTask",
       args: [REMOTE_KEY, "Write tests"],
       js: {
         name: "",
         op: "invokeRemote",
-        args: [{ path: "/tasks", method: "POST", body: { title: "Write tests" } }],
+        args: [{ path: "/tasks", method: "POST", body: { title: "Write tests", team: null } }],
         replies: [invokeOk(201, {
           task: { id: "t1", title: "Write tests", done: false, createdBy: "a1", createdAt: 1, updatedAt: 1 },
           progress: { done: 0, total: 1 },
@@ -538,16 +549,21 @@ test.describe("Rust bridge shim vs @forge/bridge 7.2.0", () => {
       decoded: (ok) => ok.body,
     },
     {
-      name: "DELETE /tasks/{id} as invokeRemote({path, method}), 204",
+      name: "delete_task(id, None): DELETE /task?id= as invokeRemote({path, method})",
       op: "clientDeleteTask",
       args: [REMOTE_KEY, "a/b"],
-      js: { name: "", op: "invokeRemote", args: [{ path: "/tasks/a%2Fb", method: "DELETE" }], replies: [invokeOk(204, undefined, {})] },
-      decoded: () => null,
+      js: {
+        name: "",
+        op: "invokeRemote",
+        args: [{ path: "/task?id=a%2Fb", method: "DELETE" }],
+        replies: [invokeOk(200, { progress: { done: 0, total: 0 } })],
+      },
+      decoded: (ok) => ok.body,
     },
   ];
 
   for (const c of clientCases) {
-    test(`typed client: ${c.name}`, async () => {
+    test(`server function: ${c.name}`, async () => {
       const js = await run(p, "js", c.js);
       const rust: Run = await p.evaluate(
         ([op, args, replies]) => (window as any).conformance.run("rust", op, args, replies),
@@ -559,7 +575,7 @@ test.describe("Rust bridge shim vs @forge/bridge 7.2.0", () => {
     });
   }
 
-  test("the typed client returns the remote's error body on non-2xx", async () => {
+  test("a server function returns the remote's error body on non-2xx", async () => {
     const reply: Reply = {
       resolve: { status: 403, statusText: "Forbidden", headers: { "content-type": "application/json" }, body: '{"code":"forbidden","message":"no"}' },
     };
@@ -568,7 +584,7 @@ test.describe("Rust bridge shim vs @forge/bridge 7.2.0", () => {
       [REMOTE_KEY, [reply]] as const,
     );
     expect(rust.calls.map((c) => c.command)).toEqual(["fetchRemote"]);
-    expect(rust.result.error).toStrictEqual({ kind: "remote", status: 403, body: { code: "forbidden", message: "no" } });
+    expect(rust.result.error).toStrictEqual({ kind: "remote", body: { code: "forbidden", message: "no" } });
   });
 });
 

@@ -168,8 +168,8 @@ test("installations are isolated from each other", async ({ page }) => {
   // ...and cannot change or delete it by id.
   const globex = { site: "globex", user: "bob", module: "team-tasks-macro", page: "131073", config: { team: "Forge" } };
   for (const call of [
-    { path: `/tasks/${id}`, method: "PATCH", body: { title: "Taken over" } },
-    { path: `/tasks/${id}`, method: "DELETE" },
+    { path: "/task", method: "PATCH", body: { id, title: "Taken over" } },
+    { path: `/task?id=${encodeURIComponent(id)}`, method: "DELETE" },
   ]) {
     const res: any = await forge.hostApi("POST", "/__devhost/api/invoke", { placement: globex, call });
     expect(res.ok, JSON.stringify(res)).toBe(true);

@@ -24,7 +24,10 @@
 use std::{env, time::Duration};
 
 use anyhow::{ensure, Context as _};
-use app::tasks::{NewTask, TaskChange, TaskList, TaskPatch};
+use app::{
+    functions::{CreateTask, UpdateTask},
+    tasks::{TaskChange, TaskList},
+};
 use forge_fit::mint;
 
 #[tokio::main]
@@ -94,7 +97,7 @@ async fn seed(base_url: &str, token: &str, team: &str, count: usize) -> anyhow::
         .timeout(Duration::from_secs(5))
         .build()?;
     for i in 1..=count {
-        let new = NewTask {
+        let new = CreateTask {
             title: format!("Load-test task {i:02}: review the sprint board"),
             team: Some(team.to_owned()),
         };
@@ -112,12 +115,14 @@ async fn seed(base_url: &str, token: &str, team: &str, count: usize) -> anyhow::
         );
         let created: TaskChange = response.json().await?;
         if i % 3 == 0 {
-            let patch = TaskPatch {
+            let patch = UpdateTask {
+                id: created.task.id,
+                title: None,
                 done: Some(true),
-                ..TaskPatch::default()
+                team: Some(team.to_owned()),
             };
             let response = client
-                .patch(format!("{base_url}/tasks/{}", created.task.id))
+                .patch(format!("{base_url}/task"))
                 .bearer_auth(token)
                 .json(&patch)
                 .send()

@@ -2,6 +2,7 @@
 
 use std::{net::SocketAddr, num::NonZeroU32, sync::Arc};
 
+use app::ssr::Services;
 use axum::{http::StatusCode, middleware, Router};
 use forge_fit::{require_fit, FitConfig, FitVerifier, JwksConfig};
 use tokio::net::TcpListener;
@@ -27,9 +28,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Verifies Forge Invocation Tokens; holds the JWKS cache.
     pub fit: FitVerifier,
-    pub db: Database,
-    /// For Jira/Confluence REST calls; one pool of connections for all tenants.
-    pub http: reqwest::Client,
+    /// What the server functions use: the database, the Jira client, their limits.
+    pub services: Services,
 }
 
 impl AppState {
@@ -49,11 +49,16 @@ impl AppState {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("team-tasks-remote/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let services = Services {
+            db,
+            http,
+            api_hosts: settings.api_hosts.clone().into(),
+            tasks_per_list_max: settings.tasks_per_list_max,
+        };
         Ok(Self {
             settings: Arc::new(settings),
             fit,
-            db,
-            http,
+            services,
         })
     }
 }

@@ -1,30 +1,31 @@
 //! The API contract between the panel and this remote, checked against the real application.
 //!
-//! `app::routes` defines each operation once (method, path, body, response and error types,
-//! transport); the server's handlers and the panel's `RemoteClient` both use those types, so
-//! the compiler keeps them in step. What the compiler cannot see is checked here:
+//! `app::functions` defines each call once, as a `#[server]` function: its arguments, answer,
+//! error, method, path and client. The panel sends it and the remote serves it from that one
+//! definition, so the compiler keeps the two in step. What the compiler cannot see is checked
+//! here, against the real remote on a random port:
 //!
-//! - the router answers every operation's `METHOD` + `PATH` (not 404/405);
-//! - a real answer decodes into the operation's `Response` (2xx) or `Error` (otherwise), read
-//!   by `app::bridge::decode_answer`, the panel's own decoder;
-//! - operations the panel sends with `requestRemote` pass the CORS preflight of a product page.
-//!
-//! A new operation in `app::routes::ALL` fails `every_operation_has_a_typed_case` until a case
-//! is added below.
+//! - every registered server function is routed behind the FIT layer (401 without a token);
+//! - a request encoded as the panel encodes it (the function's own input encoding) gets an
+//!   answer that the panel's codec (`app::json`) decodes into the function's output, or, on
+//!   4xx/5xx, into `ErrorBody`;
+//! - functions the panel sends with `requestRemote` pass the CORS preflight of a product page.
 
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use app::{
-    bridge::{decode_answer, ApiError},
-    routes::{
-        self, CreateTask, DeleteTask, GetIssueHeader, Healthz, ListTasks, Method, Operation, Route,
-        Transport, UpdateTask, Whoami,
-    },
-    tasks::{NewTask, TaskPatch},
+    api::ErrorBody,
+    bridge::server_fn::{BridgeCall, PatchJson, PostJson},
+    functions::{CreateTask, DeleteTask, GetIssueHeader, ListTasks, UpdateTask, Whoami, HEALTHZ},
 };
 use axum::{routing::get, Json, Router};
 use forge_fit::mint::{self, SigningKey};
+use leptos::server_fn::{
+    codec::{DeleteUrl, GetUrl, IntoReq},
+    ServerFn,
+};
+use serde::de::DeserializeOwned;
 use server::{configuration::Settings, startup::Application};
 use tokio::net::TcpListener;
 
@@ -35,16 +36,8 @@ const PRODUCT_ORIGIN: &str = "https://acme.atlassian.net";
 static KEY: LazyLock<SigningKey> =
     LazyLock::new(|| SigningKey::generate("forge/invocation-token/wf-contract"));
 
-/// The operations that have a typed case below, in `routes::ALL` order.
-const TYPED: &[Route] = &[
-    Route::of::<Healthz>(),
-    Route::of::<Whoami>(),
-    Route::of::<ListTasks>(),
-    Route::of::<CreateTask>(),
-    Route::of::<UpdateTask>(),
-    Route::of::<DeleteTask>(),
-    Route::of::<GetIssueHeader>(),
-];
+/// The functions the panel sends with `requestRemote` (straight from the product page).
+const REQUEST_REMOTE: &[&str] = &[Whoami::PATH, ListTasks::PATH];
 
 struct Remote {
     base: String,
@@ -94,59 +87,47 @@ async fn spawn_remote() -> Remote {
     }
 }
 
-fn method(m: Method) -> reqwest::Method {
-    reqwest::Method::from_bytes(m.as_str().as_bytes()).unwrap()
-}
-
-/// A concrete path for a template: every `{param}` filled in.
-fn sample_path(template: &str) -> String {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let close = open + rest[open..].find('}').expect("unclosed {param}");
-        out.push_str(&rest[..open]);
-        out.push_str("contract-probe");
-        rest = &rest[close + 1..];
-    }
-    out + rest
-}
-
 impl Remote {
-    /// Sends `op` as the panel would, with a fresh valid FIT, and reads the answer with the
-    /// panel's decoder.
-    async fn call<Op: Operation>(&self, op: &Op) -> Result<Op::Response, ApiError<Op::Error>> {
+    /// Sends `args` as the panel's client does (the function's input encoding, method and
+    /// path), with a fresh valid FIT, and reads the answer with the panel's codec.
+    async fn call<F, Enc>(&self, args: F) -> Result<F::Output, ErrorBody>
+    where
+        F: ServerFn<Error = ErrorBody> + IntoReq<Enc, BridgeCall, ErrorBody>,
+        F::Output: DeserializeOwned,
+    {
         let token = KEY.sign(&mint::issue_panel_claims(APP_ID, mint::now()));
-        self.send(op, Some(&token)).await
+        self.send::<F, Enc>(args, Some(&token)).await
     }
 
-    async fn send<Op: Operation>(
-        &self,
-        op: &Op,
-        token: Option<&str>,
-    ) -> Result<Op::Response, ApiError<Op::Error>> {
+    async fn send<F, Enc>(&self, args: F, token: Option<&str>) -> Result<F::Output, ErrorBody>
+    where
+        F: ServerFn<Error = ErrorBody> + IntoReq<Enc, BridgeCall, ErrorBody>,
+        F::Output: DeserializeOwned,
+    {
+        let call = args.into_req(F::PATH, "application/json")?;
+        let method = reqwest::Method::from_bytes(call.method.as_str().as_bytes()).unwrap();
         let mut request = self
             .http
-            .request(method(Op::METHOD), format!("{}{}", self.base, op.path()));
+            .request(method, format!("{}{}", self.base, call.path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        if let Some(body) = op.body() {
-            request = request.json(body);
+        if let Some((body, content_type)) = call.body {
+            request = request.header("content-type", content_type).body(body);
         }
         let response = request.send().await.expect("Failed to send the request");
         let status = response.status().as_u16();
         let body = response.text().await.expect("Failed to read the body");
-        decode_answer::<Op>(status, Some(&body))
+        let body = if body.is_empty() { "null" } else { &body };
+        if (400..=599).contains(&status) {
+            Err(app::json::from_str::<ErrorBody>(body)
+                .unwrap_or_else(|e| panic!("a {status} that is not an ErrorBody ({e}): {body}")))
+        } else {
+            assert!((200..300).contains(&status), "{status}: {body}");
+            Ok(app::json::from_str::<F::Output>(body)
+                .unwrap_or_else(|e| panic!("a {status} the panel cannot read ({e}): {body}")))
+        }
     }
-}
-
-#[test]
-fn every_operation_has_a_typed_case() {
-    assert_eq!(
-        routes::ALL,
-        TYPED,
-        "app::routes::ALL changed: add a typed case for the new operation to this file"
-    );
 }
 
 #[tokio::test]
@@ -164,7 +145,7 @@ async fn every_operation_is_routed_with_its_method_and_path() {
     assert_eq!(unknown.status().as_u16(), 404, "unknown paths must be 404");
     let wrong_method = remote
         .http
-        .delete(format!("{}{}", remote.base, Healthz::PATH))
+        .delete(format!("{}{HEALTHZ}", remote.base))
         .send()
         .await
         .unwrap();
@@ -174,21 +155,23 @@ async fn every_operation_is_routed_with_its_method_and_path() {
         "wrong methods must be 405"
     );
 
-    for route in routes::ALL {
-        let path = sample_path(route.path);
+    let functions: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert_eq!(
+        functions.len(),
+        6,
+        "registered server functions: {functions:?}"
+    );
+    for (path, method) in functions {
         let response = remote
             .http
-            .request(method(route.method), format!("{}{path}", remote.base))
+            .request(method.clone(), format!("{}{path}", remote.base))
             .send()
             .await
             .unwrap();
-        let status = response.status().as_u16();
-        assert!(
-            (200..300).contains(&status) || status == 401,
-            "{} {} is not served by the router: {status} without a token (expected 2xx, or \
-             401 from the FIT layer)",
-            route.method.as_str(),
-            route.path
+        assert_eq!(
+            response.status().as_u16(),
+            401,
+            "{method} {path} is not behind the FIT layer"
         );
     }
 }
@@ -196,18 +179,14 @@ async fn every_operation_is_routed_with_its_method_and_path() {
 #[tokio::test]
 async fn request_remote_operations_pass_the_product_pages_cors_preflight() {
     let remote = spawn_remote().await;
-    for route in routes::ALL
-        .iter()
-        .filter(|r| r.transport == Transport::RequestRemote)
+    for (path, method) in
+        leptos::server_fn::axum::server_fn_paths().filter(|(path, _)| REQUEST_REMOTE.contains(path))
     {
         let response = remote
             .http
-            .request(
-                reqwest::Method::OPTIONS,
-                format!("{}{}", remote.base, sample_path(route.path)),
-            )
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", remote.base))
             .header("origin", PRODUCT_ORIGIN)
-            .header("access-control-request-method", route.method.as_str())
+            .header("access-control-request-method", method.as_str())
             .header(
                 "access-control-request-headers",
                 "authorization,content-type",
@@ -221,92 +200,90 @@ async fn request_remote_operations_pass_the_product_pages_cors_preflight() {
             .and_then(|v| v.to_str().ok());
         assert!(
             response.status().is_success() && allowed == Some(PRODUCT_ORIGIN),
-            "{} {} is sent with requestRemote, but its preflight from {PRODUCT_ORIGIN} got {} \
-             with allow-origin {allowed:?}",
-            route.method.as_str(),
-            route.path,
+            "{method} {path} is sent with requestRemote, but its preflight from \
+             {PRODUCT_ORIGIN} got {} with allow-origin {allowed:?}",
             response.status()
         );
     }
 }
 
 #[tokio::test]
-async fn healthz_answers_the_clients_response_type() {
-    let remote = spawn_remote().await;
-    let health = remote.send(&Healthz, None).await.expect("GET /healthz");
-    assert_eq!(health.status, "ok");
-}
-
-#[tokio::test]
 async fn whoami_answers_the_clients_response_type() {
     let remote = spawn_remote().await;
-    let me = remote.call(&Whoami).await.expect("GET /whoami");
+    let me = remote
+        .call::<_, GetUrl>(Whoami {})
+        .await
+        .expect("GET /whoami");
     assert_eq!(me.app_id, APP_ID);
 }
 
 #[tokio::test]
 async fn whoami_without_a_token_answers_the_clients_error_type() {
     let remote = spawn_remote().await;
-    match remote.send(&Whoami, None).await {
-        Err(ApiError::Remote { status, error }) => {
-            assert_eq!(status, 401);
-            assert_eq!(error.code, "invalid_token");
-        }
-        other => panic!("expected a 401 ErrorBody, got {other:?}"),
-    }
+    let error = remote
+        .send::<_, GetUrl>(Whoami {}, None)
+        .await
+        .expect_err("a 401 without a token");
+    assert_eq!(error.code, "invalid_token");
 }
 
 #[tokio::test]
-async fn task_operations_answer_the_clients_types() {
+async fn task_functions_answer_the_clients_types() {
     // Arrange: an issue panel token (the minted default); no OAuth tokens reach this remote,
     // so its Jira updates fail softly and the answers carry a notice.
     let remote = spawn_remote().await;
 
-    // Act / Assert: each answer decodes into the operation's `Response`.
+    // Act / Assert: each answer decodes into the function's output.
     let list = remote
-        .call(&ListTasks { team: None })
+        .call::<_, GetUrl>(ListTasks { team: None })
         .await
         .expect("GET /tasks");
     assert!(list.tasks.is_empty());
 
-    let new = NewTask {
-        title: "Contract".into(),
-        team: None,
-    };
-    let created = remote.call(&CreateTask(new)).await.expect("POST /tasks");
-    assert_eq!(created.task.title, "Contract");
-    let id = created.task.id.clone();
-
-    let patch = TaskPatch {
-        title: None,
-        done: Some(true),
-    };
-    let updated = remote
-        .call(&UpdateTask {
-            id: id.clone(),
-            patch,
+    let created = remote
+        .call::<_, PostJson>(CreateTask {
+            title: "Contract".into(),
+            team: None,
         })
         .await
-        .expect("PATCH /tasks/{id}");
+        .expect("POST /tasks");
+    assert_eq!(created.task.title, "Contract");
+    assert_eq!(created.progress.total, 1);
+    let id = created.task.id.clone();
+
+    let updated = remote
+        .call::<_, PatchJson>(UpdateTask {
+            id: id.clone(),
+            title: None,
+            done: Some(true),
+            team: None,
+        })
+        .await
+        .expect("PATCH /task");
     assert!(updated.task.done);
 
-    remote
-        .call(&DeleteTask { id: id.clone() })
+    let removed = remote
+        .call::<_, DeleteUrl>(DeleteTask {
+            id: id.clone(),
+            team: None,
+        })
         .await
-        .expect("DELETE /tasks/{id}");
+        .expect("DELETE /task");
+    assert_eq!(removed.progress.total, 0);
 
-    // And a failure decodes into its `Error`.
-    match remote.call(&DeleteTask { id }).await {
-        Err(ApiError::Remote { status, error }) => {
-            assert_eq!(status, 404);
-            assert_eq!(error.code, "not_found");
-        }
-        other => panic!("expected a 404 ErrorBody, got {other:?}"),
-    }
+    // And a failure decodes into `ErrorBody`.
+    let error = remote
+        .call::<_, DeleteUrl>(DeleteTask { id, team: None })
+        .await
+        .expect_err("a 404 for a deleted task");
+    assert_eq!(error.code, "not_found");
 }
 
 #[tokio::test]
 async fn the_issue_header_answers_the_clients_response_type() {
     let remote = spawn_remote().await;
-    remote.call(&GetIssueHeader).await.expect("GET /issue");
+    remote
+        .call::<_, GetUrl>(GetIssueHeader {})
+        .await
+        .expect("GET /issue");
 }

@@ -13,9 +13,8 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use forge_fit::{AppSystemToken, AppUserToken, ForgeOAuth};
+use forge_fit::{AppSystemToken, AppUserToken, ExposeSecret, ForgeOAuth};
 use reqwest::StatusCode;
-use secrecy::ExposeSecret;
 use tracing_subscriber::{fmt::MakeWriter, EnvFilter};
 
 use helpers::{claims, spawn_app_with, KEY};

@@ -18,11 +18,17 @@ use std::any::Any;
 
 use leptos::{ev, prelude::*, task::spawn_local};
 
-use super::{describe, note, Client};
+use super::{describe, note};
 use crate::{
-    routes::{CreateTask, DeleteTask, ListTasks, UpdateTask},
-    tasks::{NewTask, Progress, Scope, Task, TaskChange, TaskPatch, Title},
+    functions::{create_task, delete_task, list_tasks, update_task},
+    tasks::{Progress, Scope, Task, TaskChange, Title},
 };
+
+/// A task's change: a new title, or the done flag.
+enum Edit {
+    Title(String),
+    Done(bool),
+}
 
 /// A task as its row shows it. The title and done state are signals, so a changed task updates
 /// its row in place (keyboard focus stays put), and the list only changes when rows come or go.
@@ -36,7 +42,6 @@ struct Row {
 /// Everything the rows and the form change.
 #[derive(Clone, Copy)]
 struct Board {
-    client: StoredValue<Client>,
     /// Owns the rows' signals, which are created in async tasks (that have no owner).
     owner: StoredValue<Owner>,
     rows: RwSignal<Vec<Row>>,
@@ -130,11 +135,14 @@ impl Board {
         }
     }
 
-    fn update(&self, id: String, patch: TaskPatch) {
+    fn update(&self, id: String, edit: Edit) {
         let board = *self;
+        let (title, done) = match edit {
+            Edit::Title(title) => (Some(title), None),
+            Edit::Done(done) => (None, Some(done)),
+        };
         spawn_local(async move {
-            let client = board.client.get_value();
-            match client.call(&UpdateTask { id, patch }).await {
+            match update_task(id, title, done, None).await {
                 Ok(change) => board.apply(change),
                 Err(e) => board.error.set(Some(describe(&e))),
             }
@@ -144,16 +152,12 @@ impl Board {
     fn delete(&self, id: String) {
         let board = *self;
         spawn_local(async move {
-            let client = board.client.get_value();
-            match client.call(&DeleteTask { id: id.clone() }).await {
-                Ok(()) => {
+            match delete_task(id.clone(), None).await {
+                Ok(removed) => {
                     board.error.set(None);
+                    board.notice.set(removed.notice);
                     board.remove_row(&id);
-                    board.rows.with_untracked(|rows| {
-                        let done = rows.iter().filter(|r| r.done.get_untracked()).count();
-                        board.done.set(done as u32);
-                        board.total.set(rows.len() as u32);
-                    });
+                    board.progress(removed.progress);
                 }
                 Err(e) => board.error.set(Some(describe(&e))),
             }
@@ -179,7 +183,6 @@ fn prefixed(prefix: &'static str, title: RwSignal<String>) -> impl Fn() -> Strin
 #[component]
 pub fn TaskBoard(label: &'static str) -> impl IntoView {
     let board = Board {
-        client: StoredValue::new(expect_context::<Client>()),
         owner: StoredValue::new(Owner::current().expect("the board renders in an owner")),
         rows: RwSignal::new(Vec::new()),
         done: RwSignal::new(0),
@@ -202,8 +205,7 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
         ready.set(false);
         loading.set(Some("Loading tasks…".to_owned()));
         spawn_local(async move {
-            let client = board.client.get_value();
-            match client.call(&ListTasks { team: None }).await {
+            match list_tasks(None).await {
                 Ok(list) => {
                     if let Scope::Team { team: name } = list.scope {
                         team.set(Some("Team: ".to_owned() + &name));
@@ -234,12 +236,7 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
         invalid.set(None);
         busy.set(true);
         spawn_local(async move {
-            let client = board.client.get_value();
-            let new = NewTask {
-                title: title.into_string(),
-                team: None,
-            };
-            match client.call(&CreateTask(new)).await {
+            match create_task(title.into_string(), None).await {
                 Ok(change) => {
                     board.apply(change);
                     draft.set(String::new());
@@ -347,13 +344,7 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
         Ok(t) if title.with_untracked(|title| t.as_str() == title) => close_editor(),
         Ok(t) => {
             close_editor();
-            board.update(
-                id.clone(),
-                TaskPatch {
-                    title: Some(t.into_string()),
-                    done: None,
-                },
-            );
+            board.update(id.clone(), Edit::Title(t.into_string()));
         }
         Err(e) => invalid.set(Some(e.to_string())),
     };
@@ -366,10 +357,7 @@ fn task_row(board: Board, row: Row) -> impl IntoView {
                 id=checkbox_id.clone()
                 prop:checked=done
                 on:change=move |_| {
-                    board.update(
-                        change_id.clone(),
-                        TaskPatch { title: None, done: Some(!done.get_untracked()) },
-                    )
+                    board.update(change_id.clone(), Edit::Done(!done.get_untracked()))
                 }
             />
             // Both always there and `tt-editing` shows one (`display: none` hides the other from

@@ -3,20 +3,19 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use super::{describe, note_slot, Client};
+use super::{describe, note_slot};
 use crate::{
-    routes::GetIssueHeader,
+    functions::get_issue_header,
     tasks::{IssueHeader as IssueHeaderBody, IssueSummary},
 };
 
 #[component]
 pub fn IssueHeader(issue_key: String) -> impl IntoView {
-    let client = expect_context::<Client>();
     let issue = RwSignal::new(None);
     // Jira could not be reached: the remote says so, and the tasks still work.
     let notice = RwSignal::new(None);
     spawn_local(async move {
-        match client.call(&GetIssueHeader).await {
+        match get_issue_header().await {
             Ok(IssueHeaderBody {
                 issue: Some(summary),
                 ..

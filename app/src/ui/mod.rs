@@ -11,7 +11,7 @@ use leptos::{either::Either, prelude::*, task::spawn_local};
 
 use crate::{
     api::ErrorBody,
-    bridge::{ApiError, Bridge, BridgeError, GlobalBridge, Json, RemoteClient, ISSUE_PANEL, MACRO},
+    bridge::{Bridge, BridgeError, GlobalBridge, Json, ISSUE_PANEL, MACRO},
     json,
     tasks::MacroConfig,
 };
@@ -20,12 +20,6 @@ use self::{
     board::{note_slot, TaskBoard},
     header::IssueHeader,
 };
-
-/// The `remotes[].key` in manifest.yml that `requestRemote` calls go to.
-pub use crate::routes::REMOTE_KEY;
-
-/// The remote, as every component reaches it.
-pub type Client = RemoteClient<GlobalBridge>;
 
 /// What the root shows, decided once from the Forge context.
 #[derive(Clone)]
@@ -120,7 +114,6 @@ pub fn App(mode: Mode) -> impl IntoView {
     spawn_local(async move {
         let _ = bridge.call_raw("enableTheming", None).await;
     });
-    provide_context(RemoteClient::new(bridge, REMOTE_KEY));
 
     // The board, under the issue's header in an issue panel.
     let board = |issue_key: Option<String>, label: &'static str| {
@@ -191,10 +184,6 @@ pub(crate) fn note(
 }
 
 /// A sentence for the user about a failed call.
-pub(crate) fn describe(error: &ApiError<ErrorBody>) -> String {
-    match error {
-        ApiError::Remote { error, .. } => error.message.clone(),
-        ApiError::Bridge(e) => e.to_string(),
-        ApiError::Contract { .. } => "The remote's answer was not understood.".to_owned(),
-    }
+pub(crate) fn describe(error: &ErrorBody) -> String {
+    error.message.clone()
 }

@@ -8,11 +8,10 @@
 use app::{
     api::ErrorBody,
     bridge::{
-        ApiError, Bridge, BridgeError, FlagId, FlagOptions, FlagType, Headers, InvokeRequest, Json,
-        Location, NavigationLocation, RemoteClient, RemoteRequest,
+        Bridge, BridgeError, FlagId, FlagOptions, FlagType, Headers, InvokeRequest, Json, Location,
+        Method, NavigationLocation, RemoteRequest,
     },
-    routes::{CreateTask, DeleteTask, ListTasks, Method},
-    tasks::NewTask,
+    functions,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -224,62 +223,39 @@ pub async fn reload() -> String {
     outcome(Bridge::global().reload().await)
 }
 
-fn api_outcome<T: Serialize>(r: Result<T, ApiError<ErrorBody>>) -> String {
+/// A server function's outcome: its answer, or the remote's error body.
+fn api_outcome<T: Serialize>(r: Result<T, ErrorBody>) -> String {
     match r {
         Ok(v) => ok(v),
-        Err(ApiError::Bridge(e)) => bridge_err(e),
-        Err(ApiError::Remote { status, error }) => {
-            json!({ "error": { "kind": "remote", "status": status, "body": error } }).to_string()
-        }
-        Err(e @ ApiError::Contract { .. }) => err("contract", e.to_string()),
+        Err(error) => json!({ "error": { "kind": "remote", "body": error } }).to_string(),
     }
 }
 
-/// The typed client: `GET /healthz`.
+// The server functions (app::functions), each sent by the client its attribute names. The
+// remote key is the manifest's (`functions::REMOTE_KEY`); the argument is the JS side's.
+
+/// `whoami()`: `GET /whoami` by requestRemote.
 #[wasm_bindgen]
-pub async fn client_healthz(remote_key: String) -> String {
-    api_outcome(
-        RemoteClient::new(Bridge::global(), remote_key)
-            .healthz()
-            .await,
-    )
+pub async fn client_whoami(_remote_key: String) -> String {
+    api_outcome(functions::whoami().await)
 }
 
-/// The typed client: `GET /whoami`.
+/// `list_tasks(team)`: `GET /tasks[?team=]` by requestRemote.
 #[wasm_bindgen]
-pub async fn client_whoami(remote_key: String) -> String {
-    api_outcome(
-        RemoteClient::new(Bridge::global(), remote_key)
-            .whoami()
-            .await,
-    )
+pub async fn client_list_tasks(_remote_key: String, team: Option<String>) -> String {
+    api_outcome(functions::list_tasks(team).await)
 }
 
-/// The typed client: `GET /tasks[?team=]` (requestRemote).
+/// `create_task(title, None)`: `POST /tasks` by invokeRemote.
 #[wasm_bindgen]
-pub async fn client_list_tasks(remote_key: String, team: Option<String>) -> String {
-    api_outcome(
-        RemoteClient::global(remote_key)
-            .call(&ListTasks { team })
-            .await,
-    )
+pub async fn client_create_task(_remote_key: String, title: String) -> String {
+    api_outcome(functions::create_task(title, None).await)
 }
 
-/// The typed client: `POST /tasks` (invokeRemote).
+/// `delete_task(id, None)`: `DELETE /task?id=` by invokeRemote.
 #[wasm_bindgen]
-pub async fn client_create_task(remote_key: String, title: String) -> String {
-    let op = CreateTask(NewTask { title, team: None });
-    api_outcome(RemoteClient::global(remote_key).call(&op).await)
-}
-
-/// The typed client: `DELETE /tasks/{id}` (invokeRemote).
-#[wasm_bindgen]
-pub async fn client_delete_task(remote_key: String, id: String) -> String {
-    api_outcome(
-        RemoteClient::global(remote_key)
-            .call(&DeleteTask { id })
-            .await,
-    )
+pub async fn client_delete_task(_remote_key: String, id: String) -> String {
+    api_outcome(functions::delete_task(id, None).await)
 }
 
 /// `view.submit(payload)`, any JSON payload.

@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use axum::{body::Body, http::Request, routing::get, Router};
-use forge_fit::{require_fit, Fit, FitConfig, FitError, FitVerifier, ForgeOAuth, JwksConfig};
+use forge_fit::{
+    require_fit, ExposeSecret, Fit, FitConfig, FitError, FitVerifier, ForgeOAuth, JwksConfig,
+};
 use reqwest::StatusCode;
-use secrecy::ExposeSecret;
 use tower::ServiceExt;
 
 use crate::helpers::{valid_token, warm_verifier, JwksServer, APP_ID, KEY};

@@ -129,7 +129,7 @@ async fn one_user_over_the_rate_limit_gets_429_while_another_is_served() {
 }
 
 #[tokio::test]
-async fn control_characters_get_422_and_a_nul_in_a_path_id_is_404() {
+async fn control_characters_get_422_and_a_nul_in_a_task_id_is_404() {
     let app = spawn_app().await;
     let token = KEY.sign(&macro_claims("Forge"));
     let unconfigured = {
@@ -150,9 +150,9 @@ async fn control_characters_get_422_and_a_nul_in_a_path_id_is_404() {
         assert_json_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
         let r = app
             .client
-            .patch(app.url(&format!("/tasks/{}", task.task.id)))
+            .patch(app.url("/task"))
             .bearer_auth(&token)
-            .json(&json!({ "title": title }))
+            .json(&json!({ "id": task.task.id, "title": title }))
             .send()
             .await
             .unwrap();
@@ -174,24 +174,21 @@ async fn control_characters_get_422_and_a_nul_in_a_path_id_is_404() {
         .await
         .unwrap();
     assert_json_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
-    // In a path id, for changing and deleting.
-    for path in [
-        "/tasks/a%00b",
-        "/tasks/%00",
-        &format!("/tasks/{}%00", task.task.id),
-    ] {
+    // In a task id, for changing (the body's) and deleting (the query's).
+    for id in ["a\u{0}b", "\u{0}", &format!("{}\u{0}", task.task.id)] {
         let r = app
             .client
-            .patch(app.url(path))
+            .patch(app.url("/task"))
             .bearer_auth(&token)
-            .json(&json!({ "done": true }))
+            .json(&json!({ "id": id, "done": true }))
             .send()
             .await
             .unwrap();
         assert_json_error(r, StatusCode::NOT_FOUND).await;
         let r = app
             .client
-            .delete(app.url(path))
+            .delete(app.url("/task"))
+            .query(&[("id", id)])
             .bearer_auth(&token)
             .send()
             .await

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use app::tasks::{IssueHeader, Task, TaskChange, TaskList};
+use app::tasks::{IssueHeader, Task, TaskChange, TaskList, TaskRemoved};
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode as AxumStatus},
@@ -147,6 +147,25 @@ fn titles(list: &TaskList) -> Vec<&str> {
     list.tasks.iter().map(|t| t.title.as_str()).collect()
 }
 
+/// `DELETE /task`'s path and query for task `id` (in `team`'s list).
+fn delete_path(id: &str, team: Option<&str>) -> String {
+    let mut url = reqwest::Url::parse("http://remote/task").unwrap();
+    url.query_pairs_mut().append_pair("id", id);
+    if let Some(team) = team {
+        url.query_pairs_mut().append_pair("team", team);
+    }
+    format!("{}?{}", url.path(), url.query().unwrap())
+}
+
+/// `PATCH /task`'s body: `fields` with the task's `id` (and the list's `team`).
+fn patch_body(id: &str, team: Option<&str>, mut fields: Value) -> Value {
+    fields["id"] = id.into();
+    if let Some(team) = team {
+        fields["team"] = team.into();
+    }
+    fields
+}
+
 fn other_installation(mut c: FitClaims) -> FitClaims {
     c.app.installation_id = "ari:cloud:ecosystem::installation/00000000-other-tenant".into();
     c
@@ -170,6 +189,30 @@ impl TestApp {
             request = request.json(&body);
         }
         request.send().await.expect("Failed to send the request")
+    }
+
+    /// `PATCH /task`: changes `fields` of task `id`.
+    async fn patch(
+        &self,
+        claims: &FitClaims,
+        id: &str,
+        team: Option<&str>,
+        fields: Value,
+    ) -> reqwest::Response {
+        let body = patch_body(id, team, fields);
+        self.send(reqwest::Method::PATCH, "/task", claims, Some(body))
+            .await
+    }
+
+    /// `DELETE /task?id=`.
+    async fn delete(&self, claims: &FitClaims, id: &str, team: Option<&str>) -> reqwest::Response {
+        self.send(
+            reqwest::Method::DELETE,
+            &delete_path(id, team),
+            claims,
+            None,
+        )
+        .await
     }
 
     async fn list(&self, path: &str, claims: &FitClaims) -> TaskList {
@@ -228,12 +271,7 @@ async fn an_issue_panel_creates_lists_updates_and_deletes_its_tasks() {
     );
 
     let response = app
-        .send(
-            reqwest::Method::PATCH,
-            &format!("/tasks/{}", first.task.id),
-            &c,
-            Some(json!({ "done": true })),
-        )
+        .patch(&c, &first.task.id, None, json!({ "done": true }))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let toggled: TaskChange = response.json().await.unwrap();
@@ -242,11 +280,11 @@ async fn an_issue_panel_creates_lists_updates_and_deletes_its_tasks() {
     assert_eq!((toggled.progress.done, toggled.progress.total), (1, 2));
 
     let response = app
-        .send(
-            reqwest::Method::PATCH,
-            &format!("/tasks/{}", second.task.id),
+        .patch(
             &c,
-            Some(json!({ "title": "Ship it today" })),
+            &second.task.id,
+            None,
+            json!({ "title": "Ship it today" }),
         )
         .await;
     let renamed: TaskChange = response.json().await.unwrap();
@@ -255,15 +293,11 @@ async fn an_issue_panel_creates_lists_updates_and_deletes_its_tasks() {
         ("Ship it today", false)
     );
 
-    let response = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/tasks/{}", first.task.id),
-            &c,
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = app.delete(&c, &first.task.id, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let removed: TaskRemoved = response.json().await.unwrap();
+    assert_eq!((removed.progress.done, removed.progress.total), (0, 1));
+    assert_eq!(removed.notice, None);
     let list = app.list("/tasks/", &c).await;
     assert_eq!(
         list.tasks.iter().map(|t| &t.id).collect::<Vec<_>>(),
@@ -279,20 +313,8 @@ async fn every_change_writes_progress_to_the_issue_with_the_system_token() {
     let c = panel(&jira);
 
     let task = app.create(&c, "One").await.task;
-    app.send(
-        reqwest::Method::PATCH,
-        &format!("/tasks/{}", task.id),
-        &c,
-        Some(json!({ "done": true })),
-    )
-    .await;
-    app.send(
-        reqwest::Method::DELETE,
-        &format!("/tasks/{}", task.id),
-        &c,
-        None,
-    )
-    .await;
+    app.patch(&c, &task.id, None, json!({ "done": true })).await;
+    app.delete(&c, &task.id, None).await;
 
     let writes: Vec<_> = jira
         .calls()
@@ -404,14 +426,7 @@ async fn invalid_titles_are_refused_and_nothing_is_stored() {
             .send(reqwest::Method::POST, "/tasks", &c, Some(body.clone()))
             .await;
         assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-        let response = app
-            .send(
-                reqwest::Method::PATCH,
-                &format!("/tasks/{}", existing.id),
-                &c,
-                Some(body),
-            )
-            .await;
+        let response = app.patch(&c, &existing.id, None, body).await;
         assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(app.all_rows().await, before, "{what} changed the database");
     }
@@ -426,55 +441,70 @@ async fn malformed_requests_get_json_errors_and_change_nothing() {
     let before = app.all_rows().await;
     let token = KEY.sign(&c);
 
-    let cases: Vec<(reqwest::Method, String, &str, StatusCode, &str)> = vec![
+    let id = &existing.id;
+    let cases: Vec<(reqwest::Method, String, String, StatusCode, &str)> = vec![
         (
             reqwest::Method::POST,
             "/tasks".into(),
-            "{not json",
+            "{not json".into(),
             StatusCode::BAD_REQUEST,
             "broken JSON",
         ),
         (
             reqwest::Method::POST,
             "/tasks".into(),
-            r#"{"title":"x","createdBy":"someone-else"}"#,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "an unknown field",
-        ),
-        (
-            reqwest::Method::POST,
-            "/tasks".into(),
-            r#"{"title":42}"#,
+            r#"{"title":42}"#.into(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "a mistyped field",
         ),
         (
             reqwest::Method::POST,
             "/tasks".into(),
-            r#"{}"#,
+            "{}".into(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "a missing title",
         ),
         (
             reqwest::Method::PATCH,
-            format!("/tasks/{}", existing.id),
-            r#"{"done":"yes"}"#,
+            "/task".into(),
+            format!(r#"{{"id":"{id}","done":"yes"}}"#),
             StatusCode::UNPROCESSABLE_ENTITY,
             "a mistyped done",
         ),
         (
             reqwest::Method::PATCH,
-            format!("/tasks/{}", existing.id),
-            r#"{"installationId":"x"}"#,
+            "/task".into(),
+            r#"{"done":true}"#.into(),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "an unknown patch field",
+            "a patch without an id",
         ),
         (
             reqwest::Method::PATCH,
-            format!("/tasks/{}", existing.id),
-            r#"{}"#,
+            "/task".into(),
+            format!(r#"{{"id":"{id}","installationId":"x"}}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a patch of nothing but an unknown field",
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/task".into(),
+            format!(r#"{{"id":"{id}"}}"#),
             StatusCode::UNPROCESSABLE_ENTITY,
             "an empty patch",
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/task".into(),
+            format!(r#"{{"id":"{id}""#),
+            StatusCode::BAD_REQUEST,
+            "a truncated patch",
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/task".into(),
+            String::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a delete without an id",
         ),
     ];
     for (method, path, body, status, what) in cases {
@@ -493,6 +523,37 @@ async fn malformed_requests_get_json_errors_and_change_nothing() {
     }
 }
 
+/// Server functions' arguments ignore unknown fields (serde's default; the `#[server]` macro
+/// has no way to deny them). What matters is that none of them can stand in for the token.
+#[tokio::test]
+async fn unknown_fields_are_ignored_and_never_override_the_token() {
+    let jira = JiraStub::start().await;
+    let app = spawn_app().await;
+    let c = panel(&jira);
+    let response = app
+        .send(
+            reqwest::Method::POST,
+            "/tasks",
+            &c,
+            Some(json!({
+                "title": "Mine",
+                "createdBy": "someone-else",
+                "installationId": "ari:cloud:ecosystem::installation/other",
+                "issueId": "10002",
+            })),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let change: TaskChange = response.json().await.unwrap();
+    assert_eq!(change.task.created_by, c.principal.clone().unwrap());
+    assert_eq!(titles(&app.list("/tasks", &c).await), ["Mine"]);
+    assert!(app
+        .list("/tasks", &other_installation(panel(&jira)))
+        .await
+        .tasks
+        .is_empty());
+}
+
 #[tokio::test]
 async fn another_installation_can_neither_see_nor_change_a_task() {
     let jira = JiraStub::start().await;
@@ -507,22 +568,10 @@ async fn another_installation_can_neither_see_nor_change_a_task() {
         "same issue id, other tenant"
     );
     let response = app
-        .send(
-            reqwest::Method::PATCH,
-            &format!("/tasks/{}", task.id),
-            &theirs,
-            Some(json!({ "title": "Mine now" })),
-        )
+        .patch(&theirs, &task.id, None, json!({ "title": "Mine now" }))
         .await;
     assert_json_error(response, StatusCode::NOT_FOUND).await;
-    let response = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/tasks/{}", task.id),
-            &theirs,
-            None,
-        )
-        .await;
+    let response = app.delete(&theirs, &task.id, None).await;
     assert_json_error(response, StatusCode::NOT_FOUND).await;
     assert_eq!(app.all_rows().await, before);
 }
@@ -542,22 +591,12 @@ async fn an_issue_panel_reaches_only_its_own_issues_tasks() {
 
     assert!(app.list("/tasks", &elsewhere).await.tasks.is_empty());
     let response = app
-        .send(
-            reqwest::Method::PATCH,
-            &format!("/tasks/{}", task.id),
-            &elsewhere,
-            Some(json!({ "done": true })),
-        )
+        .patch(&elsewhere, &task.id, None, json!({ "done": true }))
         .await;
     assert_json_error(response, StatusCode::NOT_FOUND).await;
     // The macro cannot reach an issue's tasks either.
     let response = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/tasks/{}", task.id),
-            &macro_claims(&jira, Some("Forge")),
-            None,
-        )
+        .delete(&macro_claims(&jira, Some("Forge")), &task.id, None)
         .await;
     assert_json_error(response, StatusCode::NOT_FOUND).await;
     assert_eq!(
@@ -622,12 +661,16 @@ async fn a_macro_set_to_a_team_reaches_that_team_and_no_other() {
         ),
         (
             reqwest::Method::PATCH,
-            format!("/tasks/{}?team=Platform", task.id),
-            Some(json!({ "done": true })),
+            "/task".to_owned(),
+            Some(patch_body(
+                &task.id,
+                Some("Platform"),
+                json!({ "done": true }),
+            )),
         ),
         (
             reqwest::Method::DELETE,
-            format!("/tasks/{}?team=Platform", task.id),
+            delete_path(&task.id, Some("Platform")),
             None,
         ),
     ] {
@@ -677,21 +720,16 @@ async fn a_macro_without_a_team_chooses_one_by_query_or_body() {
     );
     // Changing a task needs its list named too.
     let response = app
-        .send(
-            reqwest::Method::PATCH,
-            &format!("/tasks/{}?team=Platform", task.task.id),
+        .patch(
             &unconfigured,
-            Some(json!({ "done": true })),
+            &task.task.id,
+            Some("Platform"),
+            json!({ "done": true }),
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let response = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/tasks/{}?team=Other", task.task.id),
-            &unconfigured,
-            None,
-        )
+        .delete(&unconfigured, &task.task.id, Some("Other"))
         .await;
     assert_json_error(response, StatusCode::NOT_FOUND).await;
     assert_eq!(app.all_rows().await.len(), 1);
@@ -708,22 +746,10 @@ async fn the_same_team_in_another_space_is_another_list() {
 
     assert!(app.list("/tasks", &ops).await.tasks.is_empty());
     let response = app
-        .send(
-            reqwest::Method::PATCH,
-            &format!("/tasks/{}", task.id),
-            &ops,
-            Some(json!({ "title": "OPS was here" })),
-        )
+        .patch(&ops, &task.id, None, json!({ "title": "OPS was here" }))
         .await;
     assert_json_error(response, StatusCode::NOT_FOUND).await;
-    let response = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/tasks/{}", task.id),
-            &ops,
-            None,
-        )
-        .await;
+    let response = app.delete(&ops, &task.id, None).await;
     assert_json_error(response, StatusCode::NOT_FOUND).await;
     assert_eq!(app.all_rows().await, before);
 
@@ -741,22 +767,10 @@ async fn a_macro_set_to_another_team_cannot_change_a_task() {
     let task = app.create(&forge, "Forge's task").await.task;
     let before = app.all_rows().await;
     let response = app
-        .send(
-            reqwest::Method::PATCH,
-            &format!("/tasks/{}", task.id),
-            &platform,
-            Some(json!({ "done": true })),
-        )
+        .patch(&platform, &task.id, None, json!({ "done": true }))
         .await;
     assert_json_error(response, StatusCode::NOT_FOUND).await;
-    let response = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/tasks/{}", task.id),
-            &platform,
-            None,
-        )
-        .await;
+    let response = app.delete(&platform, &task.id, None).await;
     assert_json_error(response, StatusCode::NOT_FOUND).await;
     assert_eq!(app.all_rows().await, before);
 }
@@ -780,10 +794,10 @@ async fn every_write_needs_a_user() {
             ),
             (
                 reqwest::Method::PATCH,
-                format!("/tasks/{}", task.id),
-                Some(json!({ "done": true })),
+                "/task".to_owned(),
+                Some(patch_body(&task.id, None, json!({ "done": true }))),
             ),
-            (reqwest::Method::DELETE, format!("/tasks/{}", task.id), None),
+            (reqwest::Method::DELETE, delete_path(&task.id, None), None),
         ] {
             let response = app.send(method.clone(), &path, &nobody, body).await;
             assert_json_error(response, StatusCode::FORBIDDEN).await;

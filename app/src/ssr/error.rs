@@ -2,9 +2,13 @@
 //!
 //! Forge's `invokeRemote` rejects any non-2xx answer that is not JSON, and reserves 401 for
 //! "Remote could not verify the Forge Invocation Token". So every error here is JSON
-//! (`app::api::ErrorBody`), and only a FIT failure is a 401.
+//! ([`ErrorBody`]), and only a FIT failure is a 401.
+//!
+//! Handlers and middleware answer with `ApiError` itself ([`IntoResponse`]); server functions
+//! return [`ErrorBody`], and `?` converts an `ApiError` into one, setting the answer's status
+//! through leptos_axum's `ResponseOptions` on the way.
 
-use app::api::ErrorBody;
+use crate::api::ErrorBody;
 use axum::{
     body::Body,
     extract::{rejection::JsonRejection, Request},
@@ -48,6 +52,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 500 from any error (a database's, a client's): logged with its cause, never sent.
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(e.into())
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -76,9 +85,11 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match &self {
+impl ApiError {
+    /// Logs what must not be sent: a FIT failure's reason (at debug, summarised at warn), an
+    /// internal error's cause.
+    fn log(&self) {
+        match self {
             // The reason stays in our logs: telling a caller why its token failed helps forgers.
             // At debug, since anyone can send junk; a warn summarises them (see below).
             Self::Unauthorized(cause) => {
@@ -89,6 +100,32 @@ impl IntoResponse for ApiError {
             Self::Internal(cause) => tracing::error!(error.cause_chain = ?cause, "internal error"),
             _ => {}
         }
+    }
+}
+
+/// A server function's error: logged, and its status set on the answer.
+impl From<ApiError> for ErrorBody {
+    fn from(e: ApiError) -> Self {
+        e.log();
+        answer_with(e.status());
+        ErrorBody {
+            code: e.code().into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Sets the status of the server function's answer being made. Outside a server function
+/// (no `ResponseOptions`) it does nothing.
+pub(crate) fn answer_with(status: StatusCode) {
+    if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        options.set_status(status);
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
         let mut response = json_error(self.status(), self.code(), self.to_string());
         if matches!(self, Self::Unauthorized(_)) {
             response.headers_mut().insert(

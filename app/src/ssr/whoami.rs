@@ -1,27 +1,13 @@
-//! `GET /whoami`: what the remote verified about the calling invocation. The panel uses it to
-//! show who and where it is; tests use it to see the claims a token carried.
+//! What the remote verified about the calling invocation, as the panel reads it.
 
-use app::{
-    api::{
-        ContentRef, EnvironmentRef, ExtensionContext, InvocationContext, IssueRef, ModuleRef,
-        ProjectRef, SpaceRef, WhoAmI,
-    },
-    routes::{Operation, Whoami},
+use crate::api::{
+    ContentRef, EnvironmentRef, ExtensionContext, InvocationContext, IssueRef, ModuleRef,
+    ProjectRef, SpaceRef, WhoAmI,
 };
-use axum::{routing::get, Json, Router};
-use forge_fit::{ContextClaims, ExtensionClaims, Fit, FitClaims};
+use forge_fit::{ContextClaims, ExtensionClaims, FitClaims};
 
-/// The route; it sits behind the FIT layer like every API route.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route(Whoami::PATH, get(whoami))
-}
-
-#[tracing::instrument(name = "Who am I", skip_all)]
-async fn whoami(Fit(claims): Fit) -> Json<<Whoami as Operation>::Response> {
-    Json(who_am_i(&claims))
-}
-
-fn who_am_i(claims: &FitClaims) -> WhoAmI {
+/// The claims of a verified FIT, in the shape of `GET /whoami`'s answer.
+pub fn who_am_i(claims: &FitClaims) -> WhoAmI {
     let app = &claims.app;
     WhoAmI {
         app_id: app.id.clone(),

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use app::tasks::{IssueSummary, Progress};
+use crate::tasks::{IssueSummary, Progress};
 use serde::Deserialize;
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! Task queries. Every one takes the installation id, so no query can reach another tenant's
 //! rows; a task id from another installation is simply not found.
 
-use app::tasks::{Progress, Task, Title};
+use crate::tasks::{Progress, Task, Title};
 use sqlx::Row;
 
 use super::Database;

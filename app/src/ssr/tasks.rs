@@ -1,0 +1,206 @@
+//! The rules every task function follows, from the verified context only: whose list the
+//! caller reaches, who may write, and what happens after a change.
+//!
+//! Who reaches which list: an issue panel its issue's; a macro the list of (its space, its
+//! configured team). A `team` argument may choose the team only when the macro's config names
+//! none; a different team is a 403. A task outside the caller's list is a 404, as another
+//! tenant's is. Every write needs a user (`principal`).
+//!
+//! After every change on an issue, the progress is written to the issue's `tasks-progress`
+//! entity property with the app's system token. If Jira cannot be reached the change still
+//! stands, and the answer carries a notice.
+
+use super::{
+    atlassian::Jira,
+    db::tasks::{ScopeKey, StoredTask},
+    error::{ApiError, Result},
+    Services,
+};
+use crate::tasks::{parse_team, MacroConfig, Progress, Scope};
+use forge_fit::{ExtensionClaims, FitClaims, ForgeOAuth};
+use serde::Deserialize as _;
+
+/// Whose list the caller works on, from its verified context only.
+pub(crate) enum Caller {
+    /// A Jira issue panel: exactly one issue's tasks.
+    Issue { issue_id: String },
+    /// A Confluence macro: a team's list in the macro's space. When the macro's saved config
+    /// names a team, that is the only list it reaches.
+    Macro {
+        space_id: String,
+        config_team: Option<String>,
+    },
+}
+
+pub(crate) fn caller(claims: &FitClaims) -> Result<Caller> {
+    match claims.context.as_ref().and_then(|c| c.extension.as_ref()) {
+        Some(ExtensionClaims::IssuePanel { issue, .. }) => Ok(Caller::Issue {
+            issue_id: issue.id.clone(),
+        }),
+        Some(ExtensionClaims::Macro { config, space, .. }) => Ok(Caller::Macro {
+            space_id: space
+                .as_ref()
+                .and_then(|s| s.id.clone())
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| {
+                    ApiError::Forbidden("This macro's Confluence space is unknown.".into())
+                })?,
+            config_team: config
+                .as_ref()
+                .and_then(|c| MacroConfig::deserialize(c).ok())
+                .and_then(|c| parse_team(&c.team)),
+        }),
+        _ => Err(ApiError::Forbidden(
+            "Team Tasks runs in a Jira issue panel or a Confluence macro.".into(),
+        )),
+    }
+}
+
+impl Caller {
+    /// The caller's own list, given the team the request names (`?team=` or a body's `team`;
+    /// macro only). A macro whose config names a team may name no other: the config is what the
+    /// page's editors chose, and the request is whatever the browser sends.
+    fn own_list(&self, requested: Option<&str>) -> Result<ScopeKey> {
+        match self {
+            Caller::Issue { issue_id } => Ok(ScopeKey::Issue(issue_id.clone())),
+            Caller::Macro {
+                space_id,
+                config_team,
+            } => {
+                let requested = requested
+                    .map(|raw| {
+                        parse_team(raw).ok_or_else(|| {
+                            ApiError::Unprocessable(
+                                "A team name is 1 to 100 characters, without control characters."
+                                    .into(),
+                            )
+                        })
+                    })
+                    .transpose()?;
+                let team = match (config_team, requested) {
+                    (Some(configured), Some(other)) if *configured != other => {
+                        return Err(ApiError::Forbidden(format!(
+                            "This macro is set to team {configured}: it cannot reach another team's list."
+                        )))
+                    }
+                    (Some(configured), _) => configured.clone(),
+                    (None, Some(requested)) => requested,
+                    (None, None) => {
+                        return Err(ApiError::Unprocessable(
+                            "Say which team: ?team=<name>, or set the macro's team.".into(),
+                        ))
+                    }
+                };
+                Ok(ScopeKey::team(space_id.clone(), team))
+            }
+        }
+    }
+}
+
+/// The caller's own list, with any rows of that team from before lists had a space claimed
+/// for it (see `Database::claim_unscoped_team`).
+pub(crate) async fn own_list(
+    state: &Services,
+    claims: &FitClaims,
+    requested: Option<&str>,
+) -> Result<ScopeKey> {
+    let scope = caller(claims)?.own_list(requested)?;
+    if let ScopeKey::Team { space, team } = &scope {
+        state
+            .db
+            .claim_unscoped_team(installation(claims), space, team)
+            .await
+            .map_err(anyhow::Error::from)?;
+    }
+    Ok(scope)
+}
+
+/// Every write is made by a user: the token's `principal`. Without one (a trigger, a backend
+/// call) nothing is written, and nothing is written to Jira on anyone's behalf.
+pub(crate) fn author(claims: &FitClaims) -> Result<&str> {
+    claims
+        .principal
+        .as_deref()
+        .ok_or_else(|| ApiError::Forbidden("Only a signed-in user can change tasks.".into()))
+}
+
+pub(crate) fn wire_scope(scope: &ScopeKey) -> Scope {
+    match scope {
+        ScopeKey::Issue(id) => Scope::Issue {
+            issue_id: id.clone(),
+        },
+        ScopeKey::Team { team, .. } => Scope::Team { team: team.clone() },
+    }
+}
+
+pub(crate) fn installation(claims: &FitClaims) -> &str {
+    &claims.app.installation_id
+}
+
+pub(crate) fn not_found() -> ApiError {
+    ApiError::NotFound("No such task.".into())
+}
+
+/// Task ids are the uuids the remote made; anything else (a NUL, a path of megabytes) is simply
+/// not a task, and never reaches the database.
+pub(crate) fn task_id(id: &str) -> Result<()> {
+    uuid::Uuid::try_parse(id).map(drop).map_err(|_| not_found())
+}
+
+/// The task `id` of the caller's `list`. A task of another issue, space or team is as absent
+/// as another tenant's: checked before any write.
+pub(crate) async fn find_in(
+    state: &Services,
+    installation: &str,
+    id: &str,
+    list: &ScopeKey,
+) -> Result<StoredTask> {
+    match state
+        .db
+        .find_task(installation, id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        Some(found) if found.scope == *list => Ok(found),
+        _ => Err(not_found()),
+    }
+}
+
+/// The list's new progress, written to the issue's entity property when the list is an issue's.
+///
+/// Runs after the write succeeded, so nothing here may fail the request: a failed read or Jira
+/// call becomes a notice, and the change stands.
+pub(crate) async fn after_change(
+    state: &Services,
+    claims: &FitClaims,
+    oauth: &ForgeOAuth,
+    scope: &ScopeKey,
+) -> (Progress, Option<String>) {
+    let progress = match state.db.progress(installation(claims), scope).await {
+        Ok(progress) => progress,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the progress after a change");
+            return (
+                Progress { done: 0, total: 0 },
+                Some("Saved, but the progress could not be read: reload to see it.".into()),
+            );
+        }
+    };
+    let ScopeKey::Issue(issue_id) = scope else {
+        return (progress, None);
+    };
+    let jira = Jira::new(&state.http, claims, &state.api_hosts);
+    let notice = match jira
+        .set_progress(oauth.system.as_ref(), issue_id, progress)
+        .await
+    {
+        Ok(()) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not write task progress to Jira");
+            Some(format!(
+                "Saved, but Jira's progress field was not updated: {e}."
+            ))
+        }
+    };
+    (progress, notice)
+}
