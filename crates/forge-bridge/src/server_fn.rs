@@ -335,7 +335,6 @@ impl<E: FromServerFnError + Send> Client<E> for InvokeRemote {
         one_thread(async move { invoke(call).await.map_err(unreachable) })
     }
 
-    #[allow(unreachable_code)]
     fn open_websocket(
         _path: &str,
     ) -> impl Future<
@@ -347,9 +346,7 @@ impl<E: FromServerFnError + Send> Client<E> for InvokeRemote {
             E,
         >,
     > + Send {
-        std::future::ready(Err::<(Never, NeverSink), E>(unsupported(
-            "websockets over the Forge bridge",
-        )))
+        no_websocket()
     }
 
     fn spawn(future: impl Future<Output = ()> + Send + 'static) {
@@ -376,14 +373,17 @@ impl<R: Remote, E: FromServerFnError + Send> Client<E> for RequestRemote<R> {
             E,
         >,
     > + Send {
-        std::future::ready(Err::<(Never, NeverSink), E>(unsupported(
-            "websockets over the Forge bridge",
-        )))
+        no_websocket()
     }
 
     fn spawn(future: impl Future<Output = ()> + Send + 'static) {
         spawn(future)
     }
+}
+
+/// What both clients answer to a websocket: the bridge carries none.
+fn no_websocket<E: FromServerFnError>() -> std::future::Ready<Result<(Never, NeverSink), E>> {
+    std::future::ready(Err(unsupported("websockets over the Forge bridge")))
 }
 
 /// The sink type of the websockets this client never opens.
