@@ -77,9 +77,11 @@ pub async fn list_tasks(team: Option<String>) -> Result<TaskList, ErrorBody> {
 #[server(prefix = "", endpoint = "tasks", input = PostJson, output = JsonAnswer, client = InvokeRemote)]
 pub async fn create_task(title: String, team: Option<String>) -> Result<TaskChange, ErrorBody> {
     use crate::tasks::Title;
-    let forge_fit::Fit(claims) = leptos_axum::extract().await?;
-    let oauth: forge_fit::ForgeOAuth = leptos_axum::extract().await?;
-    let services = Services::current()?;
+    let rules::Invocation {
+        claims,
+        oauth,
+        services,
+    } = rules::Invocation::current().await?;
     let author = rules::author(&claims)?;
     let title = Title::parse(&title).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let scope = rules::own_list(&services, &claims, team.as_deref()).await?;
@@ -112,12 +114,12 @@ pub async fn update_task(
     team: Option<String>,
 ) -> Result<TaskChange, ErrorBody> {
     use crate::tasks::Title;
-    let forge_fit::Fit(claims) = leptos_axum::extract().await?;
-    let oauth: forge_fit::ForgeOAuth = leptos_axum::extract().await?;
-    let services = Services::current()?;
-    rules::author(&claims)?;
-    rules::task_id(&id)?;
-    let list = rules::own_list(&services, &claims, team.as_deref()).await?;
+    let (call, list) = rules::Invocation::on_task(&id, team.as_deref()).await?;
+    let rules::Invocation {
+        claims,
+        oauth,
+        services,
+    } = call;
     if title.is_none() && done.is_none() {
         return Err(
             ApiError::Unprocessable("Nothing to change: send title or done.".into()).into(),
@@ -147,12 +149,12 @@ pub async fn update_task(
 /// Deletes a task; the answer is the list's new progress.
 #[server(prefix = "", endpoint = "task", input = DeleteUrl, output = JsonAnswer, client = InvokeRemote)]
 pub async fn delete_task(id: String, team: Option<String>) -> Result<TaskRemoved, ErrorBody> {
-    let forge_fit::Fit(claims) = leptos_axum::extract().await?;
-    let oauth: forge_fit::ForgeOAuth = leptos_axum::extract().await?;
-    let services = Services::current()?;
-    rules::author(&claims)?;
-    rules::task_id(&id)?;
-    let list = rules::own_list(&services, &claims, team.as_deref()).await?;
+    let (call, list) = rules::Invocation::on_task(&id, team.as_deref()).await?;
+    let rules::Invocation {
+        claims,
+        oauth,
+        services,
+    } = call;
     let inst = rules::installation(&claims);
     let found = rules::find_in(&services, inst, &id, &list).await?;
     if !services
@@ -172,9 +174,11 @@ pub async fn delete_task(id: String, team: Option<String>) -> Result<TaskRemoved
 #[server(prefix = "", endpoint = "issue", input = GetUrl, output = JsonAnswer, client = InvokeRemote)]
 pub async fn get_issue_header() -> Result<IssueHeader, ErrorBody> {
     use crate::ssr::atlassian::Jira;
-    let forge_fit::Fit(claims) = leptos_axum::extract().await?;
-    let oauth: forge_fit::ForgeOAuth = leptos_axum::extract().await?;
-    let services = Services::current()?;
+    let rules::Invocation {
+        claims,
+        oauth,
+        services,
+    } = rules::Invocation::current().await?;
     let rules::Caller::Issue { issue_id } = rules::caller(&claims)? else {
         return Err(ApiError::NotFound("Only the issue panel has an issue.".into()).into());
     };

@@ -16,7 +16,10 @@ use super::{
     error::{ApiError, Result},
     Services,
 };
-use crate::tasks::{parse_team, MacroConfig, Progress, Scope};
+use crate::{
+    api::ErrorBody,
+    tasks::{parse_team, MacroConfig, Progress, Scope},
+};
 use forge_fit::{ExtensionClaims, FitClaims, ForgeOAuth};
 use serde::Deserialize as _;
 
@@ -113,6 +116,40 @@ pub(crate) async fn own_list(
             .map_err(anyhow::Error::from)?;
     }
     Ok(scope)
+}
+
+/// The `invokeRemote` call a server function is answering: the verified caller, the OAuth
+/// tokens Forge forwarded, and the services. What every write (and the Jira read) starts from.
+pub(crate) struct Invocation {
+    pub claims: std::sync::Arc<FitClaims>,
+    pub oauth: ForgeOAuth,
+    pub services: Services,
+}
+
+impl Invocation {
+    pub async fn current() -> std::result::Result<Self, ErrorBody> {
+        let forge_fit::Fit(claims) = leptos_axum::extract().await?;
+        let oauth = leptos_axum::extract().await?;
+        Ok(Invocation {
+            claims,
+            oauth,
+            services: Services::current()?,
+        })
+    }
+
+    /// A change to the existing task `id`: the caller must be a user, `id` must look like one
+    /// of ours, and the answer carries the caller's own list (the one `team` names, where it
+    /// may), which the task must then be found in.
+    pub async fn on_task(
+        id: &str,
+        team: Option<&str>,
+    ) -> std::result::Result<(Self, ScopeKey), ErrorBody> {
+        let call = Self::current().await?;
+        author(&call.claims)?;
+        task_id(id)?;
+        let list = own_list(&call.services, &call.claims, team).await?;
+        Ok((call, list))
+    }
 }
 
 /// Every write is made by a user: the token's `principal`. Without one (a trigger, a backend
