@@ -31,20 +31,30 @@ impl FromServerFnError for ErrorBody {
     type Encoder = BridgeJson;
 
     fn from_server_fn_error(e: ServerFnErrorErr) -> Self {
-        let (code, message) = match e {
-            // On the remote: a query, or a JSON body, that is not the function's arguments is
-            // 422; a body that is not JSON at all is 400.
-            ServerFnErrorErr::Args(m) if cfg!(feature = "ssr") => {
-                ("unprocessable", format!("The query does not fit: {m}"))
-            }
-            ServerFnErrorErr::Deserialization(m) if cfg!(feature = "ssr") => {
-                match m.strip_prefix(forge_bridge::server_fn::WRONG_SHAPE) {
-                    Some(m) => ("unprocessable", format!("The body does not fit: {m}")),
-                    None => ("bad_request", format!("The body is not JSON: {m}")),
+        // On the remote, as an `ApiError`, which gives the code and the status: a query or a
+        // JSON body that does not fit the function's arguments is 422, a body that is not JSON
+        // at all 400, anything else a logged 500.
+        #[cfg(feature = "ssr")]
+        {
+            use crate::ssr::error::ApiError;
+            return match e {
+                ServerFnErrorErr::Args(m) => {
+                    ApiError::Unprocessable(format!("The query does not fit: {m}"))
                 }
+                ServerFnErrorErr::Deserialization(m) => {
+                    match m.strip_prefix(forge_bridge::server_fn::WRONG_SHAPE) {
+                        Some(m) => ApiError::Unprocessable(format!("The body does not fit: {m}")),
+                        None => ApiError::BadRequest(format!("The body is not JSON: {m}")),
+                    }
+                }
+                other => ApiError::internal(other),
             }
-            // In the panel: the bridge could not deliver the call, or the answer is not the
-            // function's.
+            .into();
+        }
+        // In the panel: the bridge could not deliver the call, or the answer is not the
+        // function's.
+        #[allow(unreachable_code)]
+        let (code, message) = match e {
             ServerFnErrorErr::Request(m) => ("unavailable", m),
             ServerFnErrorErr::Deserialization(m) => (
                 "contract",
@@ -52,12 +62,6 @@ impl FromServerFnError for ErrorBody {
             ),
             other => ("internal", other.to_string()),
         };
-        #[cfg(feature = "ssr")]
-        crate::ssr::error::answer_with(match code {
-            "bad_request" => axum::http::StatusCode::BAD_REQUEST,
-            "unprocessable" => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        });
         ErrorBody {
             code: code.into(),
             message,

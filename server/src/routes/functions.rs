@@ -42,7 +42,7 @@ async fn serve(State(state): State<AppState>, mut request: Request) -> Response 
     // leptos_axum answers a request that accepts HTML and has a `Referer` with a redirect back
     // to it (for `<form>` posts). The bridge's calls are API calls: never redirect them.
     request.headers_mut().remove(header::REFERER);
-    let services: Services = state.services.clone();
+    let services: Services = state.services;
     leptos_axum::handle_server_fns_with_context(move || provide_context(services.clone()), request)
         .await
         .into_response()
