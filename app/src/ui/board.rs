@@ -11,14 +11,11 @@
 //! bound directly where they can be, the remaining closures come from shared helpers
 //! ([`note_slot`], [`prefixed`]), and there are few components. A closure that returns a view
 //! also compiles the code to rebuild that view, so the states are shown side by side (hidden or
-//! absent) rather than in one branching closure, and rows are mounted one by one
-//! ([`MountedRows`]).
-
-use std::any::Any;
+//! absent) rather than in one branching closure, and the list is a [`KeyedRows`], not a `<For>`.
 
 use leptos::{ev, prelude::*, task::spawn_local};
 
-use super::{describe, note};
+use super::{describe, keyed_rows::KeyedRows, note};
 use crate::{
     functions::{create_task, delete_task, list_tasks, update_task},
     tasks::{Progress, Scope, Task, TaskChange, Title},
@@ -51,21 +48,7 @@ struct Board {
     error: RwSignal<Option<String>>,
     /// Degraded-mode notices (e.g. Jira could not be updated).
     notice: RwSignal<Option<String>>,
-    /// The `<ul>` the rows are mounted into.
-    list: NodeRef<leptos::html::Ul>,
-    mounted: StoredValue<MountedRows, LocalStorage>,
 }
-
-/// The rows on screen, in order, by task id. Each is its own mounted view (its
-/// `UnmountHandle`, type-erased): dropping one removes that row's elements and disposes of its
-/// signals.
-///
-/// Not `<For>` on purpose. `<For>` diffs the whole list by key on each change, but rows here only
-/// come (appended) or go (one at a time), so adding mounts one row and deleting drops one. The
-/// behaviour is the same as a keyed list (other rows keep their elements and keyboard focus), and
-/// the bundle is 4.0 KB gzip smaller without the keyed-diff code (measured with
-/// scripts/bundle-size.sh).
-type MountedRows = Vec<(String, Box<dyn Any>)>;
 
 impl Board {
     fn row(&self, task: Task) -> Row {
@@ -74,41 +57,6 @@ impl Board {
             title: RwSignal::new(task.title),
             done: RwSignal::new(task.done),
         })
-    }
-
-    // `rows` (the data) and `mounted` (the elements) change together, only through these three.
-
-    /// Shows `rows` in place of whatever the list showed.
-    fn set_rows(&self, rows: Vec<Row>) {
-        self.mounted.update_value(Vec::clear);
-        for row in &rows {
-            self.mount(row.clone());
-        }
-        self.rows.set(rows);
-    }
-
-    /// Adds `row` at the end of the list.
-    fn push_row(&self, row: Row) {
-        self.mount(row.clone());
-        self.rows.update(|rows| rows.push(row));
-    }
-
-    /// Takes task `id`'s row out of the list.
-    fn remove_row(&self, id: &str) {
-        self.mounted.update_value(|m| m.retain(|(i, _)| i != id));
-        self.rows.update(|rows| rows.retain(|r| r.id != id));
-    }
-
-    /// Mounts `row`'s elements at the end of the `<ul>`.
-    fn mount(&self, row: Row) {
-        let Some(list) = self.list.get_untracked() else {
-            return;
-        };
-        let board = *self;
-        let id = row.id.clone();
-        let handle = leptos::mount::mount_to((*list).clone(), move || task_row(board, row));
-        self.mounted
-            .update_value(|m| m.push((id, Box::new(handle))));
     }
 
     fn progress(&self, p: Progress) {
@@ -130,7 +78,8 @@ impl Board {
                 row.done.set(task.done);
             }
             None => {
-                self.push_row(self.row(task));
+                let row = self.row(task);
+                self.rows.update(|rows| rows.push(row));
             }
         }
     }
@@ -156,7 +105,7 @@ impl Board {
                 Ok(removed) => {
                     board.error.set(None);
                     board.notice.set(removed.notice);
-                    board.remove_row(&id);
+                    board.rows.update(|rows| rows.retain(|r| r.id != id));
                     board.progress(removed.progress);
                 }
                 Err(e) => board.error.set(Some(describe(&e))),
@@ -189,8 +138,6 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
         total: RwSignal::new(0),
         error: RwSignal::new(None),
         notice: RwSignal::new(None),
-        list: NodeRef::new(),
-        mounted: StoredValue::new_local(Vec::new()),
     };
     // The list's load state: "Loading tasks…" while `loading` holds it, the failure while
     // `load_error` does, and `ready` once the rows are in.
@@ -210,7 +157,9 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
                     if let Scope::Team { team: name } = list.scope {
                         team.set(Some("Team: ".to_owned() + &name));
                     }
-                    board.set_rows(list.tasks.into_iter().map(|t| board.row(t)).collect());
+                    board
+                        .rows
+                        .set(list.tasks.into_iter().map(|t| board.row(t)).collect());
                     board.progress(list.progress);
                     ready.set(true);
                 }
@@ -316,9 +265,16 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
                     )
                 })
             }}
-            // Built once and hidden until there are rows to show, so it is never rebuilt. The
-            // rows are mounted into it one by one (`MountedRows`); a changed task updates its own.
-            <ul node_ref=board.list class="tt-list" aria-label=label hidden=move || !ready.get() || empty()></ul>
+            // Built once and hidden until there are rows to show; a changed task updates its own
+            // row through the row's signals.
+            <KeyedRows
+                each=board.rows
+                key=|row: &Row| row.id.clone()
+                children=move |row| task_row(board, row)
+                hidden=move || !ready.get() || empty()
+                class="tt-list"
+                label=label
+            />
         </section>
     }
 }

@@ -6,6 +6,7 @@
 mod board;
 pub mod config;
 mod header;
+mod keyed_rows;
 
 use leptos::{either::Either, prelude::*, task::spawn_local};
 
