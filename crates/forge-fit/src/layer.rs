@@ -3,8 +3,12 @@
 //!
 //! Install the middleware on the whole API router, so a new route is protected by default:
 //!
-//! ```ignore
+//! ```no_run
+//! # use axum::Router;
+//! # use forge_fit::{require_fit, FitError, FitVerifier};
+//! # fn protect(api: Router, verifier: FitVerifier) -> Router {
 //! api.route_layer(axum::middleware::from_fn_with_state(verifier, require_fit::<FitError>))
+//! # }
 //! ```
 //!
 //! The type parameter is the error refusals are answered with: [`FitError`] itself (an opaque
