@@ -3,7 +3,7 @@
 //! Every variable is documented in README.md ("Configuration"). Missing required values stop
 //! the server with a message naming the variable, rather than failing on the first request.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use crate::cors::AllowedOrigins;
 
@@ -58,8 +58,6 @@ pub struct Settings {
     pub database_url: String,
     /// Pool size (`DATABASE_MAX_CONNECTIONS`); `None` for the backend's default.
     pub database_max_connections: Option<u32>,
-    /// The resource directory (`LEPTOS_SITE_ROOT`), served by development builds only.
-    pub site_root: PathBuf,
     /// Per-request deadline, kept below Forge's 25 s limit so the remote answers first.
     pub request_timeout: Duration,
     /// The app environments (`app.environment.id` ARIs) whose tokens are accepted
@@ -251,9 +249,6 @@ impl Settings {
             database_url: get("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/team-tasks.db".into()),
             database_max_connections,
-            site_root: get("LEPTOS_SITE_ROOT")
-                .unwrap_or_else(|| "target/site".into())
-                .into(),
             request_timeout,
         })
     }

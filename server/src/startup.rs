@@ -137,7 +137,7 @@ pub async fn serve_or_exit(settings: Result<Settings, ConfigError>) -> anyhow::R
 ///
 /// From the outside in: trace span, CORS (answers preflights, which carry no token), JSON
 /// errors, timeout, body limit, then routing. Only the API routes sit behind the FIT layer;
-/// `/healthz` and the development resource fallback do not.
+/// `/healthz` does not. Any other path is a JSON 404, in debug and release builds alike.
 pub fn router(state: AppState) -> Router {
     let timeout = state.settings.request_timeout;
     let cors = AllowedOrigins::parse(&state.settings.cors_origins)
@@ -171,9 +171,6 @@ pub fn router(state: AppState) -> Router {
     };
     let app = Router::new().merge(routes::health::router()).merge(api);
 
-    #[cfg(debug_assertions)]
-    let app = app.fallback_service(dev_resource_service(&state.settings.site_root));
-
     app.layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -183,21 +180,6 @@ pub fn router(state: AppState) -> Router {
         .layer(cors)
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .with_state(state)
-}
-
-/// Development only: serve the Forge resource directory, so the panel can be opened directly
-/// in a browser at `/`. Release builds do not contain this.
-#[cfg(debug_assertions)]
-fn dev_resource_service(
-    site_root: &std::path::Path,
-) -> tower_http::services::ServeDir<
-    tower_http::set_status::SetStatus<tower_http::services::ServeFile>,
-> {
-    tower_http::services::ServeDir::new(site_root)
-        .append_index_html_on_directories(true)
-        .not_found_service(tower_http::services::ServeFile::new(
-            site_root.join("404.html"),
-        ))
 }
 
 async fn shutdown_signal() {

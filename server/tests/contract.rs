@@ -11,7 +11,6 @@
 //!   4xx/5xx, into `ErrorBody`;
 //! - functions the panel sends with `requestRemote` pass the CORS preflight of a product page.
 
-use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use app::{
@@ -66,7 +65,7 @@ async fn spawn_remote() -> Remote {
 
     let data = tempfile::tempdir().expect("Failed to create a temp dir");
     let database_url = format!("sqlite://{}/contract.db", data.path().display());
-    let mut settings = Settings::from_lookup(|name| match name {
+    let settings = Settings::from_lookup(|name| match name {
         "FORGE_APP_ID" => Some(APP_ID.into()),
         "FORGE_JWKS_URL" => Some(jwks_url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
@@ -74,7 +73,6 @@ async fn spawn_remote() -> Remote {
         _ => None,
     })
     .expect("Failed to read test settings");
-    settings.site_root = PathBuf::from("/nonexistent/team-tasks-site");
     let application = Application::build(settings)
         .await
         .expect("Failed to build the app");

@@ -1,7 +1,6 @@
 //! `spawn_app()`: the real application on port 0, with a stub JWKS host and test keys.
 
 use std::{
-    path::PathBuf,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, LazyLock, Mutex,
@@ -220,8 +219,6 @@ pub async fn spawn_app_against(jwks: JwksServer, configure: impl FnOnce(&mut Set
         _ => None,
     })
     .expect("Failed to read test settings");
-    // Nothing there: unknown paths must not be served from some real directory.
-    settings.site_root = PathBuf::from("/nonexistent/team-tasks-site");
     let (database_url, data) = fresh_database_url().await;
     settings.database_url = database_url.clone();
     configure(&mut settings);
