@@ -55,10 +55,20 @@ pub fn ConfigView(current: Result<String, String>) -> impl IntoView {
     let context_error = current.clone().err();
     let draft = RwSignal::new(current.unwrap_or_default());
     let invalid = RwSignal::new(None::<String>);
-    let failed = RwSignal::new(None::<String>);
-    let saved = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     let field: NodeRef<leptos::html::Input> = NodeRef::new();
+    // Saving is an action: pending while the host works, and its value is the outcome, until
+    // the field changes again. On success the host closes the dialog and reloads the macro.
+    let save = Action::new_local(move |config: &MacroConfig| {
+        let config = config.clone();
+        async move {
+            bridge
+                .submit_config(&config)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    });
+    let busy = save.pending();
+    let outcome = save.value();
 
     // Keyboard users start in the field: the dialog opens for it.
     Effect::new(move |_| {
@@ -80,18 +90,8 @@ pub fn ConfigView(current: Result<String, String>) -> impl IntoView {
             return;
         };
         invalid.set(None);
-        failed.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            match bridge.submit_config(&MacroConfig { team }).await {
-                // The host closes the dialog and reloads the macro with the new config.
-                Ok(()) => saved.set(true),
-                Err(e) => failed.set(Some(
-                    "The team could not be saved: ".to_owned() + &e.to_string(),
-                )),
-            }
-            busy.set(false);
-        });
+        outcome.set(None);
+        save.dispatch(MacroConfig { team });
     };
 
     view! {
@@ -126,7 +126,7 @@ pub fn ConfigView(current: Result<String, String>) -> impl IntoView {
                         prop:value=draft
                         on:input=move |ev| {
                             draft.set(event_target_value(&ev));
-                            saved.set(false);
+                            outcome.set(None);
                         }
                     />
                     <button class="tt-button tt-primary" type="submit" disabled=busy>"Save"</button>
@@ -135,8 +135,14 @@ pub fn ConfigView(current: Result<String, String>) -> impl IntoView {
             {move || invalid.get().map(|text| view! {
                 <p id="tt-team-error" class="tt-error" role="alert" data-testid="team-error">{text}</p>
             })}
-            {move || failed.get().map(|text| note("tt-error", Some("alert"), Some("submit-error"), text))}
-            {move || saved.get().then(|| note("tt-subtle", Some("status"), Some("saved"), "Saved.".to_owned()))}
+            {move || {
+                outcome.get().and_then(Result::err).map(|e| {
+                    note("tt-error", Some("alert"), Some("submit-error"), "The team could not be saved: ".to_owned() + &e)
+                })
+            }}
+            <Show when=move || matches!(outcome.get(), Some(Ok(())))>
+                {note("tt-subtle", Some("status"), Some("saved"), "Saved.".to_owned())}
+            </Show>
         </main>
     }
 }
