@@ -381,20 +381,23 @@ mod tests {
     }
 
     #[test]
-    fn a_jwks_url_without_tls_is_refused_unless_it_is_loopback() {
-        for (url, ok) in [
-            ("https://keys.example.com/jwks.json", true),
-            ("http://127.0.0.1:4000/jwks.json", true),
-            ("http://localhost:4000/jwks.json", true),
-            ("http://[::1]:4000/jwks.json", true),
-            ("http://keys.example.com/jwks.json", false),
-            ("http://127.0.0.1.evil.com/jwks.json", false),
-            ("file:///etc/jwks.json", false),
-            ("not a url", false),
-        ] {
-            let result = settings(&[("FORGE_APP_ID", APP), ("FORGE_JWKS_URL", url)]);
-            assert_eq!(result.is_ok(), ok, "{url}: {result:?}");
-        }
+    fn a_jwks_url_without_tls_is_refused_at_startup_by_name() {
+        // The rule (TLS, or plain HTTP to loopback) is forge-fit's, and tested there case by
+        // case; this checks that startup applies it and names the variable.
+        let url = |url: &str| settings(&[("FORGE_APP_ID", APP), ("FORGE_JWKS_URL", url)]);
+        assert!(url("https://keys.example.com/jwks.json").is_ok());
+        assert!(url("http://127.0.0.1:4000/jwks.json").is_ok());
+        let err = url("http://keys.example.com/jwks.json").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    name: "FORGE_JWKS_URL",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]
