@@ -50,8 +50,8 @@ cargo test --workspace --locked 2>&1 | tee "$logs/cargo-sqlite.log"
 
 step "UI unit tests: the app crate with its components (feature ui), natively"
 # The workspace run above builds `app` for the remote (`ssr`), where the components are not
-# compiled, so their pure logic is tested here on its own.
-cargo test -p app --lib --features ui --locked 2>&1 | tee "$logs/cargo-ui.log"
+# compiled, so their pure logic is tested here on its own (only `ui::`: the rest ran above).
+cargo test -p app --lib --features ui --locked -- ui:: 2>&1 | tee "$logs/cargo-ui.log"
 
 step "Rust tests again on PostgreSQL: the API and storage suites"
 # A throwaway server on 127.0.0.1, stopped when this script exits.
