@@ -38,8 +38,6 @@ if as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
 else
   PORT=${TEST_PG_PORT:-55432}
   while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
-fi
-if ! as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
   # Loopback TCP only and durability off: this server holds test data. No Unix socket: its
   # path would sit under the checkout, and PostgreSQL refuses a socket path over 107 bytes,
   # which a deep checkout (a CI runner's, say) exceeds. pg_ctl -w watches postmaster.pid, not
