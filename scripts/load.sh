@@ -51,6 +51,8 @@ QUIET_BELOW="${QUIET_BELOW:-25}"
 QUIET_WAIT="${QUIET_WAIT:-120}"
 PROFILE="${PROFILE:-0}"
 APP_ID="ari:cloud:ecosystem::app/3f1c9b52-7d44-4e0a-9a8e-51b2c6d0e7a4"
+# A fresh key per run: the load test keeps no tokens beyond it.
+TOKEN_KEY="$(head -c 32 /dev/urandom | base64)"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 WORK="$(mktemp -d)"
 PIDS=()
@@ -144,7 +146,7 @@ start_server() {
   [[ "$2" == "info (default)" ]] && log_env=(-u RUST_LOG)
   # shellcheck disable=SC2086 # SERVER_ENV is a list of NAME=value words
   env "${log_env[@]}" FORGE_APP_ID="$APP_ID" FORGE_JWKS_URL="$JWKS_URL" \
-    LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="$1" $SERVER_ENV \
+    LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="$1" TOKEN_ENCRYPTION_KEY="$TOKEN_KEY" $SERVER_ENV \
     "$SERVER" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do

@@ -28,6 +28,7 @@ test.beforeAll(async () => {
       // Unreachable on purpose: nothing here needs a key.
       FORGE_JWKS_URL: "http://127.0.0.1:9/.well-known/jwks.json",
       LEPTOS_SITE_ADDR: REMOTE,
+      TOKEN_ENCRYPTION_KEY: "dGVhbS10YXNrcy10ZXN0LXRva2VuLWtleS0zMmJ5dGU=",
       FORGE_DEV_HOST: "on",
       FORGE_DEV_HOST_ADDR: HOST,
       FORGE_DEV_CDN_ADDR: CDN,
@@ -105,4 +106,19 @@ test("the release server refuses to start without FORGE_APP_ID, and names it", (
   });
   expect(run.status).toBe(2);
   expect(run.stderr).toContain("FORGE_APP_ID is not set");
+});
+
+test("the release server refuses to start without TOKEN_ENCRYPTION_KEY, and names it", () => {
+  const run = spawnSync(binary, [], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      LEPTOS_SITE_ADDR: "127.0.0.1:3294",
+      FORGE_APP_ID: "ari:cloud:ecosystem::app/3f1c9b52-7d44-4e0a-9a8e-51b2c6d0e7a4",
+    },
+    timeout: 10_000,
+    encoding: "utf8",
+  });
+  expect(run.status).toBe(2);
+  expect(run.stderr).toContain("TOKEN_ENCRYPTION_KEY is not set");
 });

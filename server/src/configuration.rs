@@ -78,6 +78,12 @@ pub struct Settings {
     /// Connections served at once; further ones wait, unaccepted, in the listen backlog
     /// (`HTTP_MAX_CONNECTIONS`, default 1024).
     pub http_max_connections: usize,
+    /// Seals the stored system tokens (`TOKEN_ENCRYPTION_KEY`: base64 of 32 random bytes).
+    /// Required: the remote refuses to start without it.
+    pub token_key: app::ssr::tokens::TokenKey,
+    /// How long an uninstalled installation's data is kept before the retention job deletes it
+    /// (`UNINSTALL_RETENTION_HOURS`, default 720; 0 deletes it at once).
+    pub uninstall_retention: Duration,
 }
 
 /// A setting is missing or unusable; the message names the variable.
@@ -90,6 +96,12 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    #[error(
+        "TOKEN_ENCRYPTION_KEY is not set. It seals the app system tokens the remote keeps; \
+         generate one with `openssl rand -base64 32` and keep it secret (changing it loses the \
+         stored tokens until Forge sends new ones)"
+    )]
+    MissingTokenKey,
 }
 
 impl Settings {
@@ -228,7 +240,27 @@ impl Settings {
             }
         };
 
+        let token_key = match get("TOKEN_ENCRYPTION_KEY") {
+            None => return Err(ConfigError::MissingTokenKey),
+            Some(raw) => {
+                app::ssr::tokens::TokenKey::from_base64(&raw).map_err(|e| ConfigError::Invalid {
+                    name: "TOKEN_ENCRYPTION_KEY",
+                    reason: e.to_string(),
+                })?
+            }
+        };
+        let uninstall_retention = Duration::from_secs(
+            3600 * ranged(
+                &get,
+                "UNINSTALL_RETENTION_HOURS",
+                app::ssr::installations::DEFAULT_RETENTION_HOURS,
+                0..=87_600,
+            )?,
+        );
+
         Ok(Self {
+            token_key,
+            uninstall_retention,
             environment_ids,
             api_hosts,
             diagnostics,
@@ -328,11 +360,15 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// A token key is added unless `vars` names one: only its own tests are about it.
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let vars: HashMap<String, String> = vars
+        let mut vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        vars.entry("TOKEN_ENCRYPTION_KEY".into())
+            .or_insert_with(app::ssr::tokens::TokenKey::generate_base64);
+        vars.retain(|_, v| v != "<unset>");
         Settings::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -343,6 +379,30 @@ mod tests {
         let err = settings(&[]).unwrap_err();
         assert_eq!(err, ConfigError::Missing("FORGE_APP_ID"));
         assert!(err.to_string().contains("FORGE_APP_ID"));
+    }
+
+    #[test]
+    fn the_token_key_is_required_and_must_be_32_bytes() {
+        let err = settings(&[("FORGE_APP_ID", APP), ("TOKEN_ENCRYPTION_KEY", "<unset>")]);
+        let err = err.unwrap_err();
+        assert_eq!(err, ConfigError::MissingTokenKey);
+        assert!(err.to_string().contains("TOKEN_ENCRYPTION_KEY"));
+        let err = settings(&[("FORGE_APP_ID", APP), ("TOKEN_ENCRYPTION_KEY", "c2hvcnQ=")]);
+        assert!(matches!(
+            err,
+            Err(ConfigError::Invalid {
+                name: "TOKEN_ENCRYPTION_KEY",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn uninstalled_data_is_kept_30_days_unless_configured() {
+        let s = settings(&[("FORGE_APP_ID", APP)]).unwrap();
+        assert_eq!(s.uninstall_retention, Duration::from_secs(720 * 3600));
+        let s = settings(&[("FORGE_APP_ID", APP), ("UNINSTALL_RETENTION_HOURS", "0")]).unwrap();
+        assert_eq!(s.uninstall_retention, Duration::ZERO);
     }
 
     #[test]

@@ -54,6 +54,9 @@ impl AppState {
             http,
             api_hosts: settings.api_hosts.clone().into(),
             tasks_per_list_max: settings.tasks_per_list_max,
+            tokens: app::ssr::tokens::TokenVault::new(settings.token_key.clone()),
+            installations: Default::default(),
+            outbox: Default::default(),
         };
         Ok(Self {
             settings: Arc::new(settings),
@@ -94,7 +97,15 @@ impl Application {
         }
         let listener = TcpListener::bind(settings.addr).await?;
         let limits = serve::Limits::from_settings(&settings);
+        let retention = settings.uninstall_retention;
         let state = AppState::new(settings, db)?;
+        // Work with no request behind it. Every replica runs both: the outbox leases its rows
+        // and each purge is one conditional transaction, so replicas never do the same work twice.
+        tokio::spawn(app::ssr::outbox::run_worker(state.services.clone()));
+        tokio::spawn(app::ssr::installations::run_retention(
+            state.services.clone(),
+            retention,
+        ));
         if let Err(e) = state.fit.jwks().refresh().await {
             tracing::warn!(error = %e, "no signing keys at startup; will fetch on first use");
         }
@@ -150,7 +161,7 @@ pub fn router(state: AppState) -> Router {
         NonZeroU32::new(state.settings.rate_limit_burst).expect("validated as at least 1"),
     );
     limit.spawn_pruning();
-    let api = routes::api_router()
+    let api = routes::api_router(&state)
         .route_layer(middleware::from_fn_with_state(
             limit,
             rate_limit::limit_per_user,

@@ -70,6 +70,7 @@ async fn spawn_remote() -> Remote {
         "FORGE_JWKS_URL" => Some(jwks_url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
         "DATABASE_URL" => Some(database_url.clone()),
+        "TOKEN_ENCRYPTION_KEY" => Some("dGVhbS10YXNrcy10ZXN0LXRva2VuLWtleS0zMmJ5dGU=".into()),
         _ => None,
     })
     .expect("Failed to read test settings");

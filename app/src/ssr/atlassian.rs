@@ -32,6 +32,9 @@ pub enum AtlassianError {
     MissingToken(&'static str),
     #[error("Jira answered {0}")]
     Status(u16),
+    /// 429: Jira asks the app to slow down, for `Retry-After` when it says.
+    #[error("Jira asked to slow down (429)")]
+    RateLimited { retry_after: Option<Duration> },
     #[error("Jira could not be reached")]
     Network(#[source] reqwest::Error),
     #[error("Jira's answer was not understood")]
@@ -52,8 +55,18 @@ impl<'a> Jira<'a> {
     /// Jira at `claims.app.apiBaseUrl`, if it passes [`check_api_base_url`] against
     /// `allowed_hosts`; otherwise every call fails with no request sent.
     pub fn new(http: &'a reqwest::Client, claims: &'a FitClaims, allowed_hosts: &[String]) -> Self {
-        let url = claims.app.api_base_url.as_str();
         let cloud_id = claims.context.as_ref().map(|c| c.cloud_id.as_str());
+        Self::at(http, &claims.app.api_base_url, cloud_id, allowed_hosts)
+    }
+
+    /// Jira at a stored `apiBaseUrl` (the outbox's, with no request at hand), checked the same
+    /// way as [`Jira::new`].
+    pub fn at(
+        http: &'a reqwest::Client,
+        url: &'a str,
+        cloud_id: Option<&str>,
+        allowed_hosts: &[String],
+    ) -> Self {
         let api_base_url = match check_api_base_url(url, cloud_id, allowed_hosts) {
             Ok(()) => Some(url.trim_end_matches('/')),
             Err(reason) => {
@@ -142,6 +155,15 @@ async fn send(
         .send()
         .await
         .map_err(AtlassianError::Network)?;
+    if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        return Err(AtlassianError::RateLimited { retry_after });
+    }
     if !response.status().is_success() {
         return Err(AtlassianError::Status(response.status().as_u16()));
     }

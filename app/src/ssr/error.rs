@@ -31,6 +31,9 @@ pub enum ApiError {
     /// 403: verified, but this principal may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: the installation was uninstalled (`preUninstall`); only a new install revives it.
+    #[error("{0}")]
+    NotInstalled(String),
     /// 404: no such thing in this installation.
     #[error("{0}")]
     NotFound(String),
@@ -61,7 +64,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::NotInstalled(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -75,6 +78,7 @@ impl ApiError {
         match self {
             Self::Unauthorized(_) => "invalid_token",
             Self::Forbidden(_) => "forbidden",
+            Self::NotInstalled(_) => "not_installed",
             Self::NotFound(_) => "not_found",
             Self::BadRequest(_) => "bad_request",
             Self::Conflict(_) => "list_full",

@@ -12,8 +12,14 @@ pub mod atlassian;
 pub mod db;
 /// The one error type and its mapping to JSON responses.
 pub mod error;
+/// A tenant's life: which installations may call, lifecycle events, the retention job.
+pub mod installations;
+/// The durable outbox of Jira property writes, and its worker.
+pub mod outbox;
 /// The rules of the task functions: whose list, who writes, what follows a change.
 pub mod tasks;
+/// The app system token per installation, sealed at rest.
+pub mod tokens;
 /// The verified claims as `WhoAmI`.
 pub mod whoami;
 
@@ -29,6 +35,12 @@ pub struct Services {
     pub api_hosts: Arc<[String]>,
     /// `TASKS_PER_LIST_MAX`.
     pub tasks_per_list_max: u32,
+    /// The stored system tokens (`TOKEN_ENCRYPTION_KEY`).
+    pub tokens: tokens::TokenVault,
+    /// What this replica last read of each installation's state.
+    pub installations: installations::InstallationStates,
+    /// The outbox worker's pacing.
+    pub outbox: outbox::OutboxSettings,
 }
 
 impl Services {

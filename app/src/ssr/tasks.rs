@@ -7,14 +7,14 @@
 //! tenant's is. Every write needs a user (`principal`).
 //!
 //! After every change on an issue, the progress is written to the issue's `tasks-progress`
-//! entity property with the app's system token. If Jira cannot be reached the change still
-//! stands, and the answer carries a notice.
+//! entity property with the app's system token, through the outbox (`ssr::outbox`). If Jira
+//! cannot be reached the change still stands, the answer carries a notice, and the outbox
+//! writes the property once Jira answers again.
 
 use super::{
-    atlassian::Jira,
     db::tasks::{ScopeKey, StoredTask},
     error::{ApiError, Result},
-    Services,
+    outbox, Services,
 };
 use crate::{
     api::ErrorBody,
@@ -203,41 +203,55 @@ pub(crate) async fn find_in(
     }
 }
 
-/// The list's new progress, written to the issue's entity property when the list is an issue's.
+/// The list's new progress, and for an issue's list the request's own attempt at writing it to
+/// the issue's `tasks-progress` property (the change already marked it due in the outbox).
 ///
 /// Runs after the write succeeded, so nothing here may fail the request: a failed read or Jira
-/// call becomes a notice, and the change stands.
+/// call becomes a notice, and the change stands. Only a failed attempt gives a notice: when
+/// another sender holds the row, or it waits out a backoff, the outbox has it in hand.
 pub(crate) async fn after_change(
     state: &Services,
     claims: &FitClaims,
     oauth: &ForgeOAuth,
     scope: &ScopeKey,
 ) -> (Progress, Option<String>) {
-    let progress = match state.db.progress(installation(claims), scope).await {
-        Ok(progress) => progress,
+    let unread = || {
+        (
+            Progress { done: 0, total: 0 },
+            Some("Saved, but the progress could not be read: reload to see it.".into()),
+        )
+    };
+    if let ScopeKey::Issue(issue_id) = scope {
+        let via = outbox::Via {
+            api_base_url: &claims.app.api_base_url,
+            cloud_id: claims.context.as_ref().map(|c| c.cloud_id.as_str()),
+            token: oauth.system.as_ref(),
+        };
+        let sent = outbox::deliver_now(state, installation(claims), issue_id, via).await;
+        match sent {
+            Ok(outbox::Sent::Written { progress }) => return (progress, None),
+            Ok(outbox::Sent::Failed { error }) => {
+                tracing::warn!(error = %error, "could not write task progress to Jira; the outbox will retry");
+                let progress = match state.db.progress(installation(claims), scope).await {
+                    Ok(progress) => progress,
+                    Err(_) => return unread(),
+                };
+                return (
+                    progress,
+                    Some(format!(
+                        "Saved, but Jira's progress field was not updated yet: {error}. It will be retried."
+                    )),
+                );
+            }
+            Ok(outbox::Sent::NotNow) => {}
+            Err(e) => tracing::error!(error = %e, "could not read the outbox after a change"),
+        }
+    }
+    match state.db.progress(installation(claims), scope).await {
+        Ok(progress) => (progress, None),
         Err(e) => {
             tracing::error!(error = %e, "could not read the progress after a change");
-            return (
-                Progress { done: 0, total: 0 },
-                Some("Saved, but the progress could not be read: reload to see it.".into()),
-            );
+            unread()
         }
-    };
-    let ScopeKey::Issue(issue_id) = scope else {
-        return (progress, None);
-    };
-    let jira = Jira::new(&state.http, claims, &state.api_hosts);
-    let notice = match jira
-        .set_progress(oauth.system.as_ref(), issue_id, progress)
-        .await
-    {
-        Ok(()) => None,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not write task progress to Jira");
-            Some(format!(
-                "Saved, but Jira's progress field was not updated: {e}."
-            ))
-        }
-    };
-    (progress, notice)
+    }
 }

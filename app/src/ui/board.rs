@@ -143,6 +143,9 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
     // `load_error` does, and `ready` once the rows are in.
     let loading = RwSignal::new(None::<String>);
     let load_error = RwSignal::new(None::<String>);
+    // The remote refuses every call of an uninstalled site (403 `not_installed`): trying again
+    // cannot help, so that is a state of its own, without "Try again".
+    let not_installed = RwSignal::new(None::<String>);
     let ready = RwSignal::new(false);
     // "Team: …" in the macro, once the remote has said which team.
     let team = RwSignal::new(None::<String>);
@@ -163,6 +166,7 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
                     board.progress(list.progress);
                     ready.set(true);
                 }
+                Err(e) if e.code == "not_installed" => not_installed.set(Some(describe(&e))),
                 Err(e) => load_error.set(Some(describe(&e))),
             }
             loading.set(None);
@@ -247,6 +251,7 @@ pub fn TaskBoard(label: &'static str) -> impl IntoView {
             {note_slot(board.error, "tt-error", Some("alert"), Some("task-error"))}
             {note_slot(board.notice, "tt-notice", Some("status"), Some("task-notice"))}
             {note_slot(loading, "tt-subtle", Some("status"), None)}
+            {note_slot(not_installed, "tt-error", Some("alert"), Some("not-installed"))}
             {move || {
                 load_error.get().map(|message| view! {
                     <div class="tt-error" role="alert" data-testid="load-error">

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use super::{
     context::Placement,
+    lifecycle,
     proxy::{self, Forwarding, RemoteCall},
     signing::random_hex,
     tenants, HostState, MacroInstance,
@@ -35,6 +36,7 @@ pub fn router(state: Arc<HostState>) -> Router {
             get(rest_calls).delete(clear_rest_calls),
         )
         .route("/__devhost/api/rest-outage", post(rest_outage))
+        .route("/__devhost/api/lifecycle", post(lifecycle))
         .with_state(state)
 }
 
@@ -56,7 +58,10 @@ async fn context(
     Json(placement): Json<Placement>,
 ) -> Response {
     match placement.resolve(&state.modules, &state.host_origin) {
-        Ok(r) => Json(r.full_context(&state.app, &state.host_origin)).into_response(),
+        Ok(r) => {
+            lifecycle::ensure_installed(&state, r.installation).await;
+            Json(r.full_context(&state.app, &state.host_origin)).into_response()
+        }
         Err(e) => bad_placement(e),
     }
 }
@@ -74,6 +79,7 @@ async fn invoke(State(state): State<Arc<HostState>>, Json(req): Json<InvokeReque
         Ok(r) => r,
         Err(e) => return bad_placement(e),
     };
+    lifecycle::ensure_installed(&state, resolved.installation).await;
     let Some(endpoint) = resolved.module.endpoint.clone() else {
         return Json(json!({ "ok": false, "error": proxy::rejection::UNEXPECTED })).into_response();
     };
@@ -117,6 +123,7 @@ async fn fit(State(state): State<Arc<HostState>>, Json(placement): Json<Placemen
         Ok(r) => r,
         Err(e) => return bad_placement(e),
     };
+    lifecycle::ensure_installed(&state, resolved.installation).await;
     let claims = resolved.fit_claims(&state.app, &state.host_origin);
     match state.signer.sign(&claims) {
         Ok(token) => Json(json!({
@@ -238,4 +245,22 @@ struct Outage {
 async fn rest_outage(State(state): State<Arc<HostState>>, Json(req): Json<Outage>) -> StatusCode {
     state.rest.store.lock().expect("rest store").down = req.down;
     StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct LifecycleRequest {
+    site: String,
+    action: lifecycle::Action,
+}
+
+/// An administrator's (or Forge's scheduler's) action on a site, delivered to the remote now:
+/// `{site, action: install|upgrade|uninstall|scheduled}`. Answers how the delivery went.
+async fn lifecycle(
+    State(state): State<Arc<HostState>>,
+    Json(req): Json<LifecycleRequest>,
+) -> Response {
+    let Some(site) = tenants::installation(&req.site) else {
+        return bad_placement(format!("unknown site `{}`", req.site));
+    };
+    Json(lifecycle::run(&state, site, req.action).await).into_response()
 }

@@ -23,6 +23,7 @@ pub mod context;
 pub mod csp;
 /// Refuses requests addressed to another host (DNS rebinding).
 mod guard;
+pub mod lifecycle;
 pub mod manifest;
 mod pages;
 pub mod proxy;
@@ -98,6 +99,10 @@ pub struct HostState {
     pub config: DevHostConfig,
     pub manifest: Manifest,
     pub modules: Vec<manifest::ModuleChain>,
+    /// The triggers and hooks Forge delivers to the remote with no user (`lifecycle`).
+    pub backend: Vec<manifest::BackendChain>,
+    /// Each site's place in its life (installed, uninstalled) and app version.
+    pub sites: lifecycle::Sites,
     pub app: AppIdentity,
     pub signer: Arc<Signer>,
     pub rest: rest::RestState,
@@ -146,6 +151,8 @@ pub struct DevHost {
     pub cdn_origin: String,
     pub jwks_url: String,
     pub app_id: String,
+    /// The remote's `TOKEN_ENCRYPTION_KEY` for development, kept next to the signing key.
+    pub token_key: String,
 }
 
 /// Binds both listeners and serves them in the background.
@@ -158,6 +165,9 @@ pub async fn start(config: DevHostConfig) -> anyhow::Result<DevHost> {
     }
     let manifest = Manifest::load(&config.manifest_path)?;
     let modules = manifest.ui_modules();
+    let backend = manifest.backend_modules();
+    let token_key =
+        signing::load_or_create_token_key(&config.key_file.with_file_name("token-encryption-key"))?;
     let signer =
         Arc::new(Signer::load_or_create(&config.key_file).with_context(|| {
             format!("loading the dev signing key {}", config.key_file.display())
@@ -180,6 +190,8 @@ pub async fn start(config: DevHostConfig) -> anyhow::Result<DevHost> {
         signer,
         app,
         modules,
+        backend,
+        sites: Default::default(),
         manifest,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -212,6 +224,7 @@ pub async fn start(config: DevHostConfig) -> anyhow::Result<DevHost> {
     Ok(DevHost {
         jwks_url: format!("{host_origin}/.well-known/jwks.json"),
         app_id: state.app.app_id.clone(),
+        token_key,
         host_origin,
         cdn_origin,
     })

@@ -48,6 +48,10 @@ fn setting(host: &DevHost, name: &str) -> Option<String> {
         // The host's REST stand-in is the FIT's apiBaseUrl: forwarded tokens may go there,
         // and only there (loopback), not to Atlassian.
         "FORGE_API_HOSTS" => Some(host.host_origin.trim_start_matches("http://").to_owned()),
+        // A development key, kept under target/forge-dev; a deployment sets its own.
+        "TOKEN_ENCRYPTION_KEY" => std::env::var(name)
+            .ok()
+            .or_else(|| Some(host.token_key.clone())),
         // requestRemote is sent by the product page, here the host's origin.
         "FORGE_CORS_ORIGINS" => {
             let configured = std::env::var(name)

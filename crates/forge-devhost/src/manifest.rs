@@ -34,6 +34,44 @@ pub struct Modules {
     pub macros: Vec<UiModule>,
     #[serde(default)]
     pub endpoint: Vec<Endpoint>,
+    /// Product and lifecycle event triggers.
+    #[serde(default)]
+    pub trigger: Vec<BackendModule>,
+    #[serde(rename = "scheduledTrigger", default)]
+    pub scheduled_trigger: Vec<BackendModule>,
+    #[serde(rename = "preUninstall", default)]
+    pub pre_uninstall: Vec<BackendModule>,
+}
+
+/// A `trigger`, `scheduledTrigger` or `preUninstall` module (the remote-endpoint form).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackendModule {
+    pub key: String,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// A trigger's events.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// Which kind of backend invocation Forge makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// A `trigger` on a lifecycle event.
+    Event,
+    Scheduled,
+    PreUninstall,
+}
+
+/// A backend module resolved to its endpoint's route on the remote.
+#[derive(Debug, Clone)]
+pub struct BackendChain {
+    pub kind: BackendKind,
+    pub key: String,
+    pub events: Vec<String>,
+    pub endpoint: Endpoint,
+    /// `endpoint.route.path`.
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +98,14 @@ pub struct Endpoint {
     pub remote: String,
     #[serde(default)]
     pub auth: Option<EndpointAuth>,
+    /// Required on an endpoint that triggers use: where Forge POSTs.
+    #[serde(default)]
+    pub route: Option<Route>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Route {
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -249,6 +295,35 @@ impl Manifest {
         panels.chain(macros).collect()
     }
 
+    /// Every trigger, scheduled trigger and pre-uninstall hook that goes to a remote endpoint
+    /// with a route (those are the only ones the validator accepts).
+    pub fn backend_modules(&self) -> Vec<BackendChain> {
+        let kinds = [
+            (BackendKind::Event, &self.modules.trigger),
+            (BackendKind::Scheduled, &self.modules.scheduled_trigger),
+            (BackendKind::PreUninstall, &self.modules.pre_uninstall),
+        ];
+        kinds
+            .into_iter()
+            .flat_map(|(kind, modules)| modules.iter().map(move |m| (kind, m)))
+            .filter_map(|(kind, m)| {
+                let endpoint = self
+                    .modules
+                    .endpoint
+                    .iter()
+                    .find(|e| Some(&e.key) == m.endpoint.as_ref())?
+                    .clone();
+                Some(BackendChain {
+                    kind,
+                    key: m.key.clone(),
+                    events: m.events.clone(),
+                    path: endpoint.route.as_ref()?.path.clone(),
+                    endpoint,
+                })
+            })
+            .collect()
+    }
+
     pub fn resource_path(&self, key: &str) -> Option<&str> {
         // `resource: main/entry` names an entry of resource `main`.
         let key = key.split('/').next().unwrap_or(key);
@@ -343,6 +418,26 @@ mod tests {
         assert_eq!(m.resource_path(&view.resource), Some("target/site-config"));
         assert!(view.open_on_insert);
         assert!(modules[0].config_view.is_none());
+
+        // The tenant's life goes to routes of the same remote, with the system token only.
+        let backend = m.backend_modules();
+        let kinds: Vec<_> = backend.iter().map(|b| (b.kind, b.path.as_str())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (BackendKind::Event, "/forge/lifecycle"),
+                (BackendKind::Scheduled, "/forge/scheduled"),
+                (BackendKind::PreUninstall, "/forge/uninstall"),
+            ]
+        );
+        assert_eq!(
+            backend[0].events,
+            ["avi:forge:installed:app", "avi:forge:upgraded:app"]
+        );
+        for chain in &backend {
+            let auth = chain.endpoint.auth.clone().unwrap_or_default();
+            assert!(auth.system_token() && !auth.user_token(), "{}", chain.key);
+        }
     }
 
     #[test]

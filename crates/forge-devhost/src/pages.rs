@@ -106,7 +106,12 @@ fn not_found(what: &str) -> Response {
 }
 
 /// The top bar shared by both products: site, user and theme switchers.
-fn host_bar(product: &str, site: &tenants::Installation, viewer: &Viewer) -> String {
+fn host_bar(
+    state: &HostState,
+    product: &str,
+    site: &tenants::Installation,
+    viewer: &Viewer,
+) -> String {
     let options = |items: Vec<(&str, &str)>, selected: &str| {
         items
             .into_iter()
@@ -140,7 +145,18 @@ fn host_bar(product: &str, site: &tenants::Installation, viewer: &Viewer) -> Str
         r#"<header class="host-bar"><a href="/"><strong>Local Forge host</strong></a><span class="host-product">{product}</span>
 <label>Site <select data-host-switch="href" data-testid="site-switch">{sites}</select></label>
 <label>User <select data-host-switch="user" data-testid="user-switch">{users}</select></label>
-<label>Theme <select data-host-switch="theme" data-testid="theme-switch">{themes}</select></label></header>"#
+<label>Theme <select data-host-switch="theme" data-testid="theme-switch">{themes}</select></label>
+<span class="host-admin" data-site="{handle}">App: <button type="button" data-lifecycle="upgrade">Upgrade</button>
+<button type="button" data-lifecycle="uninstall" data-testid="uninstall-app">Uninstall</button>
+<button type="button" data-lifecycle="install" data-testid="install-app">Install</button>
+<button type="button" data-lifecycle="scheduled">Run hourly trigger</button>
+<label><input type="checkbox" data-rest-outage data-testid="rest-outage"{down}> Jira REST down</label></span></header>"#,
+        handle = escape(site.handle),
+        down = if state.rest.store.lock().expect("rest store").down {
+            " checked"
+        } else {
+            ""
+        },
     )
 }
 
@@ -232,7 +248,7 @@ async fn jira_issue(
         status = escape(issue.status),
         project = escape(issue.project_key),
         theme = escape(viewer.theme.as_deref().unwrap_or("light")),
-        bar = host_bar("Jira", installation, &viewer),
+        bar = host_bar(&state, "Jira", installation, &viewer),
     ))
     .into_response()
 }
@@ -288,7 +304,7 @@ async fn confluence_page(
         title = escape(page.title),
         space = escape(page.space_key),
         theme = escape(viewer.theme.as_deref().unwrap_or("light")),
-        bar = host_bar("Confluence", installation, &viewer),
+        bar = host_bar(&state, "Confluence", installation, &viewer),
     ))
     .into_response()
 }

@@ -60,6 +60,24 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The development `TOKEN_ENCRYPTION_KEY` (base64 of 32 random bytes) from `path`, or a new one
+/// kept there, owner-only: the remote's stored tokens stay readable across restarts.
+pub fn load_or_create_token_key(path: &Path) -> anyhow::Result<String> {
+    use base64::{engine::general_purpose::STANDARD, Engine as _};
+    if let Ok(text) = std::fs::read_to_string(path) {
+        restrict_to_owner(path)?;
+        return Ok(text.trim().to_owned());
+    }
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let key = STANDARD.encode(bytes);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_owner_only(path, key.as_bytes())?;
+    Ok(key)
+}
+
 impl Signer {
     /// Loads the key from `key_file`, or generates and keeps one there. Keeping it under
     /// `target/` lets the remote's cached JWKS stay valid across `cargo leptos watch` restarts.

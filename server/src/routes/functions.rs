@@ -10,6 +10,7 @@ use app::ssr::Services;
 use axum::{
     extract::{Request, State},
     http::{header, Uri},
+    middleware::Next,
     response::{IntoResponse, Response},
     routing::{on, MethodFilter, MethodRouter},
     Router,
@@ -59,4 +60,27 @@ fn without_trailing_slash(uri: &mut Uri) {
             *uri = fixed;
         }
     }
+}
+
+/// Before any server function: the caller's installation must be active (`ssr::installations`).
+pub async fn admit_installation(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let verified = (
+        request.extensions().get::<forge_fit::Fit>(),
+        request.extensions().get::<forge_fit::ForgeOAuth>(),
+    );
+    let (Some(forge_fit::Fit(claims)), Some(oauth)) = verified else {
+        // The FIT layer runs first and always leaves both; without them nothing is admitted.
+        return crate::error::ApiError::internal(anyhow::anyhow!(
+            "no verified FIT in the request: the FIT layer must wrap the functions"
+        ))
+        .into_response();
+    };
+    if let Err(e) = app::ssr::installations::admit(&state.services, claims, oauth).await {
+        return e.into_response();
+    }
+    next.run(request).await
 }

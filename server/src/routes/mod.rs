@@ -8,9 +8,18 @@ use crate::startup::AppState;
 pub mod functions;
 /// `GET /healthz`: liveness, the only route without a FIT.
 pub mod health;
+/// `POST /forge/{lifecycle,uninstall,scheduled}`: Forge's lifecycle events and triggers.
+pub mod lifecycle;
 
 /// Every route that requires a verified FIT. `startup` puts the FIT layer over all of them, so
 /// a route added here is protected without further wiring.
-pub fn api_router() -> Router<AppState> {
+pub fn api_router(state: &AppState) -> Router<AppState> {
+    // The UI's calls need an active installation; the lifecycle routes are how one becomes
+    // (or stops being) active, so they are not behind that check.
     functions::router()
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            functions::admit_installation,
+        ))
+        .merge(lifecycle::router())
 }

@@ -21,6 +21,9 @@ use tokio::{net::TcpListener, task::JoinHandle};
 /// The app id every test token is minted for.
 pub const APP_ID: &str = "ari:cloud:ecosystem::app/3f1c9b52-7d44-4e0a-9a8e-51b2c6d0e7a4";
 
+/// `TOKEN_ENCRYPTION_KEY` of every test app (base64 of 32 bytes).
+pub const TOKEN_KEY: &str = "dGVhbS10YXNrcy10ZXN0LXRva2VuLWtleS0zMmJ5dGU=";
+
 /// The key the stub JWKS publishes. Generated once per test run: RSA generation is the slow
 /// part of these tests.
 pub static KEY: LazyLock<SigningKey> =
@@ -164,6 +167,8 @@ pub struct TestApp {
     pub jwks: JwksServer,
     /// The app's own database, for asserting what a request did or did not change.
     pub db: server::db::Database,
+    /// Its `DATABASE_URL`, for a second replica on the same database.
+    pub database_url: String,
     /// Keeps the SQLite file alive as long as the app.
     _data: Option<tempfile::TempDir>,
 }
@@ -216,12 +221,14 @@ pub async fn spawn_app_against(jwks: JwksServer, configure: impl FnOnce(&mut Set
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
         // The Jira stand-ins of these tests listen on loopback, on any port.
         "FORGE_API_HOSTS" => Some("127.0.0.1".into()),
+        "TOKEN_ENCRYPTION_KEY" => Some(TOKEN_KEY.into()),
         _ => None,
     })
     .expect("Failed to read test settings");
     let (database_url, data) = fresh_database_url().await;
     settings.database_url = database_url.clone();
     configure(&mut settings);
+    let database_url = settings.database_url.clone();
 
     let application = Application::build(settings)
         .await
@@ -236,6 +243,7 @@ pub async fn spawn_app_against(jwks: JwksServer, configure: impl FnOnce(&mut Set
         client: reqwest::Client::new(),
         jwks,
         db,
+        database_url,
         _data: data,
     }
 }
@@ -279,6 +287,13 @@ pub fn valid_token() -> String {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// The SQLite file, when the app runs on SQLite.
+    pub fn sqlite_path(&self) -> Option<String> {
+        self.database_url
+            .strip_prefix("sqlite://")
+            .map(|p| p.split('?').next().unwrap_or(p).to_owned())
     }
 
     /// `GET /whoami` with `Authorization: Bearer <token>`.

@@ -10,6 +10,7 @@ mod helpers;
 mod hostile;
 mod jose_crosscheck;
 mod jwks;
+mod lifecycle;
 mod limits;
 mod slow_clients;
 mod tasks;

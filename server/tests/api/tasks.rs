@@ -18,35 +18,47 @@ use tokio::net::TcpListener;
 
 use crate::helpers::{assert_json_error, claims, spawn_app, TestApp, APP_ID, KEY};
 
-const SYSTEM_TOKEN: &str = "system-token-for-tests";
+pub(crate) const SYSTEM_TOKEN: &str = "system-token-for-tests";
 const USER_TOKEN: &str = "user-token-for-tests";
 
-/// What the Jira stand-in saw: method, path, the bearer token and the body.
+/// What the Jira stand-in saw: method, path, the bearer token and the body; for a property
+/// write also its answer's status and when it came.
 #[derive(Clone, Debug)]
-struct JiraCall {
-    method: &'static str,
-    path: String,
-    bearer: String,
-    body: Option<Value>,
+pub(crate) struct JiraCall {
+    pub method: &'static str,
+    pub path: String,
+    pub bearer: String,
+    pub body: Option<Value>,
+    pub status: u16,
+    pub at: std::time::Instant,
 }
+
+/// A scripted answer to a property write: status and `Retry-After` seconds.
+type Answer = (u16, Option<u64>);
 
 #[derive(Clone, Default)]
 struct JiraState {
     calls: Arc<Mutex<Vec<JiraCall>>>,
     down: Arc<Mutex<bool>>,
+    /// Answers for the next property writes, before `down` is looked at: `(status, Retry-After)`.
+    scripted: Arc<Mutex<std::collections::VecDeque<Answer>>>,
+    /// The next property write answers only after this long.
+    slow_next: Arc<Mutex<Option<std::time::Duration>>>,
+    /// Each issue's `tasks-progress` as Jira holds it: the last write that answered 200.
+    properties: Arc<Mutex<std::collections::HashMap<String, Value>>>,
 }
 
-struct JiraStub {
+pub(crate) struct JiraStub {
     /// `http://127.0.0.1:<port>/ex/jira/<the test tokens' cloud id>`: what Forge's `apiBaseUrl` is
     /// to Atlassian's API host.
-    url: String,
+    pub url: String,
     /// `127.0.0.1:<port>`.
     authority: String,
     state: JiraState,
 }
 
 impl JiraStub {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         fn bearer(headers: &HeaderMap) -> String {
             headers
                 .get("authorization")
@@ -65,6 +77,8 @@ impl JiraStub {
                 path: format!("/rest/api/3/issue/{id}"),
                 bearer: bearer(&headers),
                 body: None,
+                status: 0,
+                at: std::time::Instant::now(),
             });
             if *s.down.lock().unwrap() {
                 return (AxumStatus::SERVICE_UNAVAILABLE, Json(json!({})));
@@ -77,17 +91,37 @@ impl JiraStub {
             Path((_product, _cloud, id, key)): Path<(String, String, String, String)>,
             headers: HeaderMap,
             Json(body): Json<Value>,
-        ) -> AxumStatus {
+        ) -> axum::response::Response {
+            use axum::response::IntoResponse;
+            let at = std::time::Instant::now();
+            let slow = s.slow_next.lock().unwrap().take();
+            if let Some(delay) = slow {
+                tokio::time::sleep(delay).await;
+            }
+            let scripted = s.scripted.lock().unwrap().pop_front();
+            let (status, retry_after) = match scripted {
+                Some(answer) => answer,
+                None if *s.down.lock().unwrap() => (503, None),
+                None => (200, None),
+            };
+            if status == 200 {
+                s.properties
+                    .lock()
+                    .unwrap()
+                    .insert(id.clone(), body.clone());
+            }
             s.calls.lock().unwrap().push(JiraCall {
                 method: "PUT",
                 path: format!("/rest/api/3/issue/{id}/properties/{key}"),
                 bearer: bearer(&headers),
                 body: Some(body),
+                status,
+                at,
             });
-            if *s.down.lock().unwrap() {
-                AxumStatus::SERVICE_UNAVAILABLE
-            } else {
-                AxumStatus::OK
+            let status = AxumStatus::from_u16(status).unwrap();
+            match retry_after {
+                Some(secs) => (status, [("retry-after", secs.to_string())]).into_response(),
+                None => status.into_response(),
             }
         }
         let state = JiraState::default();
@@ -111,17 +145,42 @@ impl JiraStub {
         }
     }
 
-    fn calls(&self) -> Vec<JiraCall> {
+    pub(crate) fn calls(&self) -> Vec<JiraCall> {
         self.state.calls.lock().unwrap().clone()
     }
 
-    fn set_down(&self, down: bool) {
+    pub(crate) fn set_down(&self, down: bool) {
         *self.state.down.lock().unwrap() = down;
+    }
+
+    /// The next property writes answer these, in order: `(status, Retry-After seconds)`.
+    pub(crate) fn script(&self, answers: &[Answer]) {
+        self.state.scripted.lock().unwrap().extend(answers);
+    }
+
+    /// The next property write answers after `delay`.
+    pub(crate) fn slow_next(&self, delay: std::time::Duration) {
+        *self.state.slow_next.lock().unwrap() = Some(delay);
+    }
+
+    /// `tasks-progress` of `issue` as Jira holds it.
+    pub(crate) fn property(&self, issue: &str) -> Option<Value> {
+        self.state.properties.lock().unwrap().get(issue).cloned()
+    }
+
+    /// Property writes that Jira took (200), per issue.
+    pub(crate) fn accepted_writes(&self, issue: &str) -> usize {
+        self.calls()
+            .iter()
+            .filter(|c| {
+                c.method == "PUT" && c.status == 200 && c.path.contains(&format!("/issue/{issue}/"))
+            })
+            .count()
     }
 }
 
 /// Issue-panel claims whose `apiBaseUrl` is the stand-in.
-fn panel(jira: &JiraStub) -> FitClaims {
+pub(crate) fn panel(jira: &JiraStub) -> FitClaims {
     let mut c = claims();
     c.app.api_base_url = jira.url.clone();
     c
@@ -166,13 +225,13 @@ fn patch_body(id: &str, team: Option<&str>, mut fields: Value) -> Value {
     fields
 }
 
-fn other_installation(mut c: FitClaims) -> FitClaims {
+pub(crate) fn other_installation(mut c: FitClaims) -> FitClaims {
     c.app.installation_id = "ari:cloud:ecosystem::installation/00000000-other-tenant".into();
     c
 }
 
 impl TestApp {
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -192,7 +251,7 @@ impl TestApp {
     }
 
     /// `PATCH /task`: changes `fields` of task `id`.
-    async fn patch(
+    pub(crate) async fn patch(
         &self,
         claims: &FitClaims,
         id: &str,
@@ -205,7 +264,12 @@ impl TestApp {
     }
 
     /// `DELETE /task?id=`.
-    async fn delete(&self, claims: &FitClaims, id: &str, team: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn delete(
+        &self,
+        claims: &FitClaims,
+        id: &str,
+        team: Option<&str>,
+    ) -> reqwest::Response {
         self.send(
             reqwest::Method::DELETE,
             &delete_path(id, team),
@@ -215,13 +279,13 @@ impl TestApp {
         .await
     }
 
-    async fn list(&self, path: &str, claims: &FitClaims) -> TaskList {
+    pub(crate) async fn list(&self, path: &str, claims: &FitClaims) -> TaskList {
         let response = self.send(reqwest::Method::GET, path, claims, None).await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
     }
 
-    async fn create(&self, claims: &FitClaims, title: &str) -> TaskChange {
+    pub(crate) async fn create(&self, claims: &FitClaims, title: &str) -> TaskChange {
         let response = self
             .send(
                 reqwest::Method::POST,
@@ -235,7 +299,7 @@ impl TestApp {
     }
 
     /// Every task in the database, whatever its tenant: to prove a request changed nothing.
-    async fn all_rows(&self) -> Vec<(String, String, bool)> {
+    pub(crate) async fn all_rows(&self) -> Vec<(String, String, bool)> {
         use sqlx::Row;
         sqlx::query("SELECT id, title, CAST(CASE WHEN done THEN 1 ELSE 0 END AS BIGINT) AS done FROM tasks ORDER BY id")
             .fetch_all(self.db.pool())

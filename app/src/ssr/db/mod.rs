@@ -4,6 +4,10 @@
 //! Both run the same portable SQL through sqlx's `Any` driver, so one set of queries and one
 //! migration directory serve both, and the same test suite runs against each.
 
+/// Installation queries: install, upgrade, uninstall, purge.
+pub mod installations;
+/// Outbox queries: Jira property writes that are due.
+pub mod outbox;
 /// Task queries.
 pub mod tasks;
 

@@ -4,7 +4,7 @@
 use crate::tasks::{Progress, Task, Title};
 use sqlx::Row;
 
-use super::Database;
+use super::{outbox::mark_due, Database};
 
 /// Where a task lives inside its installation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +176,11 @@ impl Database {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        if inserted == 1 {
+            if let ScopeKey::Issue(issue_id) = scope {
+                mark_due(&mut tx, installation, issue_id).await?;
+            }
+        }
         tx.commit().await?;
         Ok((inserted == 1).then_some(task))
     }
@@ -204,22 +209,28 @@ impl Database {
     ) -> Result<Option<StoredTask>, sqlx::Error> {
         let now = now_millis();
         let title = title.map(Title::into_string);
+        let mut tx = self.pool().begin().await?;
         // COALESCE keeps the stored value for an absent field, in one statement.
-        let result = sqlx::query(
+        let sql = format!(
             "UPDATE tasks SET title = COALESCE($1, title), done = COALESCE($2, done), updated_at = $3 \
-             WHERE installation_id = $4 AND id = $5",
-        )
-        .bind(title)
-        .bind(done)
-        .bind(now)
-        .bind(installation)
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        if result.rows_affected() == 0 {
+             WHERE installation_id = $4 AND id = $5 RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(title)
+            .bind(done)
+            .bind(now)
+            .bind(installation)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(stored) = row.as_ref().map(from_row).transpose()? else {
             return Ok(None);
+        };
+        if let ScopeKey::Issue(issue_id) = &stored.scope {
+            mark_due(&mut tx, installation, issue_id).await?;
         }
-        self.find_task(installation, id).await
+        tx.commit().await?;
+        Ok(Some(stored))
     }
 
     /// Moves a team's rows from before lists had a space (space `''`) into `space`, the first
@@ -261,11 +272,20 @@ impl Database {
 
     /// `true` when a task was deleted.
     pub async fn delete_task(&self, installation: &str, id: &str) -> Result<bool, sqlx::Error> {
-        let result = sqlx::query("DELETE FROM tasks WHERE installation_id = $1 AND id = $2")
-            .bind(installation)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(result.rows_affected() > 0)
+        let mut tx = self.pool().begin().await?;
+        let row = sqlx::query(
+            "DELETE FROM tasks WHERE installation_id = $1 AND id = $2 RETURNING scope_kind, scope_key",
+        )
+        .bind(installation)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(false) };
+        if row.try_get::<String, _>("scope_kind")? == "issue" {
+            let issue_id: String = row.try_get("scope_key")?;
+            mark_due(&mut tx, installation, &issue_id).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }

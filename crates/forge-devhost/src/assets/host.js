@@ -276,6 +276,28 @@
     if (frame.contentWindow) frame.contentWindow.postMessage(body, config.cdnOrigin);
   }
 
+  // The app's life on this site, as an administrator (or Forge's scheduler) drives it; the
+  // page reloads so the module runs again against what the remote now knows.
+  document.querySelectorAll("[data-lifecycle]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var site = button.closest("[data-site]").dataset.site;
+      fetch("/__devhost/api/lifecycle", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ site: site, action: button.dataset.lifecycle }),
+      }).then(function () { window.location.reload(); });
+    });
+  });
+  document.querySelectorAll("[data-rest-outage]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      fetch("/__devhost/api/rest-outage", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ down: box.checked }),
+      });
+    });
+  });
+
   // Site, user and theme switchers reload the page with the new placement.
   document.querySelectorAll("[data-host-switch]").forEach(function (select) {
     select.addEventListener("change", function () {
