@@ -5,6 +5,9 @@
 #   scripts/load.sh tasks     # GET /tasks?team=… with macro FITs, on SQLite, then PostgreSQL
 #   scripts/load.sh whoami    # GET /whoami with issue-panel FITs: FIT verification, no database
 #   scripts/load.sh healthz   # GET /healthz: no FIT, no database; the HTTP floor
+#   scripts/load.sh outbox    # POST /tasks on $ISSUES issues at $RATE/s, Jira failing
+#                             # $JIRA_FAIL_PERCENT % of property writes: the outbox's delay from
+#                             # each change to Jira's tasks-progress, p50/p99, and the final state
 #
 # For each database: start the release server (RUST_LOG=warn) on a free port with a fresh
 # database and a local JWKS host (server/examples/load.rs) that mints long-lived tokens with a
@@ -36,12 +39,15 @@ TARGET="${1:-tasks}"
 case "$TARGET" in
   tasks) DEFAULT_DATABASES="sqlite postgres" ;;
   whoami | healthz) DEFAULT_DATABASES="sqlite" ;;
-  *) echo "usage: $0 [tasks|whoami|healthz]" >&2; exit 2 ;;
+  outbox) DEFAULT_DATABASES="sqlite postgres" ;;
+  *) echo "usage: $0 [tasks|whoami|healthz|outbox]" >&2; exit 2 ;;
 esac
 DATABASES="${DATABASES:-$DEFAULT_DATABASES}"
 CONNECTIONS="${CONNECTIONS:-16 64 256}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-10}"
-RATE="${RATE:-1000}"
+RATE="${RATE:-$([[ "$TARGET" == outbox ]] && echo 50 || echo 1000)}"
+ISSUES="${ISSUES:-20}"
+JIRA_FAIL_PERCENT="${JIRA_FAIL_PERCENT:-20}"
 TASKS="${TASKS:-20}"
 TEAM="${TEAM:-Platform}"
 WRK_THREADS="${WRK_THREADS:-1}"
@@ -105,7 +111,9 @@ n_db=$(wc -w <<<"$DATABASES")
 BUDGET=$(( (n_db + 1) * (n_conn + 2) * (SECONDS_PER_RUN + 5 + QUIET_WAIT) + 300 ))
 
 log "starting the JWKS host (tokens for team \"$TEAM\")"
-"$HELPER" jwks "$WORK" "$APP_ID" "$TEAM" "$BUDGET" &
+JIRA_ARGS=()
+[[ "$TARGET" == outbox ]] && JIRA_ARGS=("$ISSUES" "$JIRA_FAIL_PERCENT")
+"$HELPER" jwks "$WORK" "$APP_ID" "$TEAM" "$BUDGET" "${JIRA_ARGS[@]}" &
 PIDS+=($!)
 for _ in $(seq 300); do [[ -s "$WORK/jwks-url" ]] && break; sleep 0.1; done
 [[ -s "$WORK/jwks-url" ]] || { echo "error: the JWKS host did not start" >&2; exit 1; }
@@ -115,6 +123,7 @@ case "$TARGET" in
   tasks) TOKEN_FILE="$WORK/macro.jwt"; PATH_AND_QUERY="/tasks?team=$TEAM" ;;
   whoami) TOKEN_FILE="$WORK/issue-panel.jwt"; PATH_AND_QUERY="/whoami" ;;
   healthz) TOKEN_FILE="$WORK/issue-panel.jwt"; PATH_AND_QUERY="/healthz" ;;
+  outbox) TOKEN_FILE="$WORK/issue-panel.jwt"; PATH_AND_QUERY="/tasks" ;;
 esac
 TOKEN="$(cat "$TOKEN_FILE")"
 
@@ -347,6 +356,37 @@ bench() {
   rate_run "$backend" "$level" "$url"
   stop_server
 }
+
+if [[ "$TARGET" == outbox ]]; then
+  # The Jira stand-in is loopback; the per-user rate limit would refuse most of one user's
+  # writes at this rate.
+  SERVER_ENV="$SERVER_ENV FORGE_API_HOSTS=127.0.0.1 RATE_LIMIT_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000"
+  {
+    echo "| database | changes | errors | written before the answer | delay p50 ms | delay p99 ms | delay max ms | final property right |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  } >"$SUMMARY"
+  for backend in $DATABASES; do
+    new_database "$backend"
+    start_server "$DB_URL" warn
+    wait_quiet
+    log "$backend: $RATE changes/s on $ISSUES issues for ${SECONDS_PER_RUN}s, Jira failing $JIRA_FAIL_PERCENT % of writes"
+    timeout $((SECONDS_PER_RUN + 180)) "$HELPER" writes "$BASE" "$WORK" "$ISSUES" "$RATE" "$SECONDS_PER_RUN" \
+      | tee "$WORK/writes.txt"
+    eval "$(sed -n 's/^result //p' "$WORK/writes.txt" | tr ' ' '\n' | sed 's/^/local_/')"
+    # shellcheck disable=SC2154 # set by the eval above
+    row "$backend" "$local_changes" "$local_errors" "$local_before_answer" "$local_p50_ms" "$local_p99_ms" "$local_max_ms" "$local_final_ok"
+    stop_server
+  done
+  mkdir -p "$TARGET_DIR/load"
+  {
+    printf 'POST /tasks, %s changes/s round robin on %s issues for %s s, Jira failing %s %% of property writes, %s, %s cores\n\n' \
+      "$RATE" "$ISSUES" "$SECONDS_PER_RUN" "$JIRA_FAIL_PERCENT" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)"
+    cat "$SUMMARY"
+  } >"$TARGET_DIR/load/outbox.md"
+  log "summary (also in $TARGET_DIR/load/outbox.md)"
+  cat "$TARGET_DIR/load/outbox.md"
+  exit 0
+fi
 
 {
   echo "| database | RUST_LOG | scenario | req/s | p50 ms | p90 ms | p99 ms | max ms | errors/requests | CPU µs/req: server / generator / PostgreSQL | server context switches/req | other load % before / during |"

@@ -92,6 +92,8 @@ export class LocalForge {
           FORGE_CORS_ORIGINS: `https://*.atlassian.net,${HOST}`,
           // The host's REST stand-in is the FITs' apiBaseUrl: the forwarded tokens may go there.
           FORGE_API_HOSTS: HOST.slice("http://".length),
+          // The remote seals the system tokens it keeps with this (32 bytes, base64).
+          TOKEN_ENCRYPTION_KEY: "ZTJlLXRlc3RzLXRva2VuLWVuY3J5cHRpb24ta2V5MzI=",
           LEPTOS_SITE_ADDR: REMOTE.slice("http://".length),
           DATABASE_URL: this.databaseUrl,
         },

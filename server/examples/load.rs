@@ -4,14 +4,26 @@
 //!
 //! ```not_rust
 //! load free-port
-//! load jwks <dir> <app-id> <team> <serve-seconds>
+//! load jwks <dir> <app-id> <team> <serve-seconds> [<issues> <jira-fail-percent>]
 //! load seed <base-url> <token-file> <team> <count>
 //! load rate <url> <token-file> <requests-per-second> <seconds>
+//! load writes <base-url> <dir> <issues> <requests-per-second> <seconds>
 //! ```
 //!
 //! `jwks` writes `<dir>/jwks-url` and two tokens signed by a fresh key: `<dir>/issue-panel.jwt`
 //! (a Jira issue panel) and `<dir>/macro.jwt` (a Confluence macro whose saved configuration is
 //! `{"team": <team>}`), then serves the JWKS for `serve-seconds` and exits.
+//!
+//! With `<issues>`, `jwks` also serves a Jira stand-in for `tasks-progress` writes, which answers
+//! `jira-fail-percent` % of them 503 (every n-th, deterministically), writes its URL to
+//! `<dir>/jira-url` and one issue-panel token per issue, `<dir>/issue-<i>.jwt`, whose
+//! `apiBaseUrl` is the stand-in. `GET <jira-url>/__writes` lists the writes it accepted.
+//!
+//! `writes` adds tasks at a fixed rate, round robin over the issues, then waits until Jira holds
+//! each issue's final progress, and reports the outbox's delay: from each change's answer to
+//! the first accepted property write that shows it (0 when the request wrote it itself, before
+//! answering). Its last line is `result changes=… errors=… before_answer=… p50_ms=… p99_ms=…
+//! max_ms=… final_ok=…`.
 //!
 //! `seed` creates `count` tasks in `team` with `POST /tasks`, marks every third one done, and
 //! checks that `GET /tasks?team=` lists exactly them.
@@ -45,7 +57,21 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         ["jwks", dir, app_id, team, seconds] => {
-            serve_jwks(dir, app_id, team, seconds.parse()?).await
+            serve_jwks(dir, app_id, team, seconds.parse()?, None).await
+        }
+        ["jwks", dir, app_id, team, seconds, issues, fail] => {
+            let jira = Some((issues.parse()?, fail.parse()?));
+            serve_jwks(dir, app_id, team, seconds.parse()?, jira).await
+        }
+        ["writes", base_url, dir, issues, rate, seconds] => {
+            writes(
+                base_url,
+                dir,
+                issues.parse()?,
+                rate.parse()?,
+                seconds.parse()?,
+            )
+            .await
         }
         ["seed", base_url, token_file, team, count] => {
             let token = std::fs::read_to_string(token_file)?;
@@ -61,10 +87,38 @@ async fn main() -> anyhow::Result<()> {
 
 /// Serves a JWKS with one fresh key for `seconds`, after writing tokens signed by it (valid for
 /// that long: far beyond Forge's 25 s, which a load test would outlive) and the JWKS URL.
-async fn serve_jwks(dir: &str, app_id: &str, team: &str, seconds: u64) -> anyhow::Result<()> {
+async fn serve_jwks(
+    dir: &str,
+    app_id: &str,
+    team: &str,
+    seconds: u64,
+    jira: Option<(usize, u64)>,
+) -> anyhow::Result<()> {
     let dir = std::path::Path::new(dir);
     let key = mint::SigningKey::generate("forge/invocation-token/wf-load");
     let exp = mint::now() + seconds + 60;
+    if let Some((issues, fail_percent)) = jira {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let jira_url = format!("http://{}", listener.local_addr()?);
+        for i in 0..issues {
+            let mut claims = mint::issue_panel_claims(app_id, mint::now());
+            claims.exp = exp;
+            let cloud = claims
+                .context
+                .as_ref()
+                .map(|c| c.cloud_id.clone())
+                .unwrap_or_default();
+            claims.app.api_base_url = format!("{jira_url}/ex/jira/{cloud}");
+            if let Some(forge_fit::ExtensionClaims::IssuePanel { issue, .. }) =
+                claims.context.as_mut().and_then(|c| c.extension.as_mut())
+            {
+                issue.id = issue_id(i);
+            }
+            std::fs::write(dir.join(format!("issue-{i}.jwt")), key.sign(&claims))?;
+        }
+        std::fs::write(dir.join("jira-url"), &jira_url)?;
+        tokio::spawn(jira_stand_in(listener, fail_percent));
+    }
     let mut panel = mint::issue_panel_claims(app_id, mint::now());
     panel.exp = exp;
     std::fs::write(dir.join("issue-panel.jwt"), key.sign(&panel))?;
@@ -238,6 +292,189 @@ async fn fixed_rate(url: &str, token: &str, rate: u64, seconds: u64) -> anyhow::
         ms(pct(&latencies, 0.90)),
         ms(pct(&latencies, 0.99)),
         ms(max)
+    );
+    Ok(())
+}
+
+/// The `i`-th load-test issue's id.
+fn issue_id(i: usize) -> String {
+    format!("{}", 30_000 + i)
+}
+
+fn epoch_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// One accepted property write: issue, the `total` it set, and when (µs since the epoch).
+type Write = (String, u32, u64);
+
+/// Jira's entity-property endpoint, failing every n-th write with 503.
+async fn jira_stand_in(listener: tokio::net::TcpListener, fail_percent: u64) {
+    use axum::{extract::Path, http::StatusCode, routing, Json};
+    use std::sync::{atomic::AtomicU64, Arc, Mutex};
+    let accepted: Arc<Mutex<Vec<Write>>> = Arc::default();
+    let seen = Arc::new(AtomicU64::new(0));
+    let every = if fail_percent == 0 {
+        0
+    } else {
+        (100 / fail_percent).max(1)
+    };
+    let put = {
+        let accepted = accepted.clone();
+        move |Path((_cloud, issue, _key)): Path<(String, String, String)>,
+              Json(body): Json<serde_json::Value>| {
+            let accepted = accepted.clone();
+            let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            async move {
+                if every > 0 && n % every == 0 {
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                let total = body["total"].as_u64().unwrap_or(0) as u32;
+                accepted
+                    .lock()
+                    .unwrap()
+                    .push((issue, total, epoch_micros()));
+                StatusCode::OK
+            }
+        }
+    };
+    let list = move || {
+        let accepted = accepted.clone();
+        async move { Json(accepted.lock().unwrap().clone()) }
+    };
+    let app = axum::Router::new()
+        .route(
+            "/ex/jira/{cloud}/rest/api/3/issue/{issue}/properties/{key}",
+            routing::put(put),
+        )
+        .route("/__writes", routing::get(list));
+    let _ = axum::serve(listener, app).await;
+}
+
+/// Adds tasks at `rate`/s for `seconds`, round robin over `issues`, then measures how long each
+/// change took to reach Jira's property.
+async fn writes(
+    base_url: &str,
+    dir: &str,
+    issues: usize,
+    rate: u64,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let dir = std::path::Path::new(dir);
+    let tokens: Vec<String> = (0..issues)
+        .map(|i| {
+            std::fs::read_to_string(dir.join(format!("issue-{i}.jwt"))).map(|t| t.trim().to_owned())
+        })
+        .collect::<Result<_, _>>()?;
+    let jira_url = std::fs::read_to_string(dir.join("jira-url"))?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let total = rate * seconds;
+    let period = Duration::from_secs_f64(1.0 / rate as f64);
+    let start = tokio::time::Instant::now();
+    let mut sent = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        tokio::time::sleep_until(start + period.mul_f64(n as f64)).await;
+        let i = n as usize % issues;
+        let (client, token, url) = (
+            client.clone(),
+            tokens[i].clone(),
+            format!("{base_url}/tasks"),
+        );
+        sent.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .header("x-forge-oauth-system", "load-test-system-token")
+                .json(&CreateTask {
+                    title: format!("Outbox load {n}"),
+                    team: None,
+                })
+                .send()
+                .await
+                .ok()?;
+            if response.status() != reqwest::StatusCode::CREATED {
+                return None;
+            }
+            let change: TaskChange = response.json().await.ok()?;
+            Some((issue_id(i), change.progress.total, epoch_micros()))
+        }));
+    }
+    let mut changes = Vec::new();
+    let mut errors = 0;
+    for request in sent {
+        match request.await? {
+            Some(change) => changes.push(change),
+            None => errors += 1,
+        }
+    }
+    // The last state of each issue, which Jira must end with.
+    let mut finals = std::collections::HashMap::<String, u32>::new();
+    for (issue, total, _) in &changes {
+        let best = finals.entry(issue.clone()).or_default();
+        *best = (*best).max(*total);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let accepted: Vec<Write> = loop {
+        let accepted: Vec<Write> = client
+            .get(format!("{jira_url}/__writes"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let mut last = std::collections::HashMap::<&str, u32>::new();
+        for (issue, total, _) in &accepted {
+            last.insert(issue, *total);
+        }
+        let done = finals
+            .iter()
+            .all(|(issue, total)| last.get(issue.as_str()) == Some(total));
+        if done || std::time::Instant::now() > deadline {
+            break accepted;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut last = std::collections::HashMap::<&str, u32>::new();
+    for (issue, total, _) in &accepted {
+        last.insert(issue, *total);
+    }
+    let final_ok = finals
+        .iter()
+        .all(|(issue, total)| last.get(issue.as_str()) == Some(total));
+    // Each change's delay: the first accepted write of its issue with at least its total.
+    let mut delays = Vec::with_capacity(changes.len());
+    let mut before_answer = 0;
+    for (issue, total, answered) in &changes {
+        let written = accepted
+            .iter()
+            .filter(|(i, t, _)| i == issue && t >= total)
+            .map(|(_, _, at)| *at)
+            .min();
+        let Some(written) = written else { continue };
+        if written <= *answered {
+            before_answer += 1;
+        }
+        delays.push(Duration::from_micros(written.saturating_sub(*answered)));
+    }
+    delays.sort_unstable();
+    ensure!(!delays.is_empty(), "no change reached Jira");
+    let pct = |p: f64| delays[((delays.len() as f64 * p) as usize).min(delays.len() - 1)];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{} changes ({errors} errors) on {issues} issues at {rate}/s; {before_answer} written by \
+         their own request before it answered; final property right on every issue: {final_ok}",
+        changes.len()
+    );
+    println!(
+        "result changes={} errors={errors} before_answer={before_answer} p50_ms={:.1} p99_ms={:.1} max_ms={:.1} final_ok={final_ok}",
+        changes.len(),
+        ms(pct(0.50)),
+        ms(pct(0.99)),
+        ms(*delays.last().unwrap())
     );
     Ok(())
 }

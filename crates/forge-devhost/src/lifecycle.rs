@@ -70,6 +70,7 @@ impl Sites {
 
 /// How a delivery ended.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Delivered {
     pub action: Action,
     /// The last attempt's status; `None` when no answer came (refused, timed out).
