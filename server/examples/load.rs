@@ -317,11 +317,8 @@ async fn jira_stand_in(listener: tokio::net::TcpListener, fail_percent: u64) {
     use std::sync::{atomic::AtomicU64, Arc, Mutex};
     let accepted: Arc<Mutex<Vec<Write>>> = Arc::default();
     let seen = Arc::new(AtomicU64::new(0));
-    let every = if fail_percent == 0 {
-        0
-    } else {
-        (100 / fail_percent).max(1)
-    };
+    // 0 %: never.
+    let every = 100u64.checked_div(fail_percent).map_or(0, |e| e.max(1));
     let put = {
         let accepted = accepted.clone();
         move |Path((_cloud, issue, _key)): Path<(String, String, String)>,
@@ -329,7 +326,7 @@ async fn jira_stand_in(listener: tokio::net::TcpListener, fail_percent: u64) {
             let accepted = accepted.clone();
             let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             async move {
-                if every > 0 && n % every == 0 {
+                if every > 0 && n.is_multiple_of(every) {
                     return StatusCode::SERVICE_UNAVAILABLE;
                 }
                 let total = body["total"].as_u64().unwrap_or(0) as u32;
