@@ -15,7 +15,7 @@
 //! `{"team": <team>}`), then serves the JWKS for `serve-seconds` and exits.
 //!
 //! With `<issues>`, `jwks` also serves a Jira stand-in for `tasks-progress` writes, which answers
-//! `jira-fail-percent` % of them 503 (every n-th, deterministically), writes its URL to
+//! `jira-fail-percent` % of them 503 (chosen by a hash of the write's number, deterministically), writes its URL to
 //! `<dir>/jira-url` and one issue-panel token per issue, `<dir>/issue-<i>.jwt`, whose
 //! `apiBaseUrl` is the stand-in. `GET <jira-url>/__writes` lists the writes it accepted.
 //!
@@ -317,8 +317,8 @@ async fn jira_stand_in(listener: tokio::net::TcpListener, fail_percent: u64) {
     use std::sync::{atomic::AtomicU64, Arc, Mutex};
     let accepted: Arc<Mutex<Vec<Write>>> = Arc::default();
     let seen = Arc::new(AtomicU64::new(0));
-    // 0 %: never.
-    let every = 100u64.checked_div(fail_percent).map_or(0, |e| e.max(1));
+    // Which writes fail: a hash of the write's number, so failures fall on every issue alike
+    // (failing every n-th write would, under round robin, always fail the same issues).
     let put = {
         let accepted = accepted.clone();
         move |Path((_cloud, issue, _key)): Path<(String, String, String)>,
@@ -326,7 +326,7 @@ async fn jira_stand_in(listener: tokio::net::TcpListener, fail_percent: u64) {
             let accepted = accepted.clone();
             let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             async move {
-                if every > 0 && n.is_multiple_of(every) {
+                if n.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) % 100 < fail_percent {
                     return StatusCode::SERVICE_UNAVAILABLE;
                 }
                 let total = body["total"].as_u64().unwrap_or(0) as u32;
@@ -372,6 +372,8 @@ async fn writes(
         .build()?;
     let total = rate * seconds;
     let period = Duration::from_secs_f64(1.0 / rate as f64);
+    // The stand-in serves every run of a load test: only its writes from now on are this run's.
+    let since = epoch_micros();
     let start = tokio::time::Instant::now();
     let mut sent = Vec::with_capacity(total as usize);
     for n in 0..total {
@@ -417,12 +419,13 @@ async fn writes(
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     let accepted: Vec<Write> = loop {
-        let accepted: Vec<Write> = client
+        let mut accepted: Vec<Write> = client
             .get(format!("{jira_url}/__writes"))
             .send()
             .await?
             .json()
             .await?;
+        accepted.retain(|(_, _, at)| *at >= since);
         let mut last = std::collections::HashMap::<&str, u32>::new();
         for (issue, total, _) in &accepted {
             last.insert(issue, *total);
@@ -445,13 +448,17 @@ async fn writes(
     // Each change's delay: the first accepted write of its issue with at least its total.
     let mut delays = Vec::with_capacity(changes.len());
     let mut before_answer = 0;
+    let mut undelivered = 0;
     for (issue, total, answered) in &changes {
         let written = accepted
             .iter()
             .filter(|(i, t, _)| i == issue && t >= total)
             .map(|(_, _, at)| *at)
             .min();
-        let Some(written) = written else { continue };
+        let Some(written) = written else {
+            undelivered += 1;
+            continue;
+        };
         if written <= *answered {
             before_answer += 1;
         }
@@ -463,11 +470,12 @@ async fn writes(
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "{} changes ({errors} errors) on {issues} issues at {rate}/s; {before_answer} written by \
-         their own request before it answered; final property right on every issue: {final_ok}",
+         their own request before it answered, {undelivered} never shown by any write; final \
+         property right on every issue: {final_ok}",
         changes.len()
     );
     println!(
-        "result changes={} errors={errors} before_answer={before_answer} p50_ms={:.1} p99_ms={:.1} max_ms={:.1} final_ok={final_ok}",
+        "result changes={} errors={errors} before_answer={before_answer} undelivered={undelivered} p50_ms={:.1} p99_ms={:.1} max_ms={:.1} final_ok={final_ok}",
         changes.len(),
         ms(pct(0.50)),
         ms(pct(0.99)),

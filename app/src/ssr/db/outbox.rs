@@ -131,8 +131,16 @@ impl Database {
         .await?
         .rows_affected();
         if deleted == 0 {
-            self.retry_outbox_row(row, now_millis(), None, false)
-                .await?;
+            // Jira took the write: a newer state is due at once, with a fresh backoff.
+            sqlx::query(
+                "UPDATE progress_outbox SET due_at = $3, leased_until = 0, attempts = 0, hold_until = 0 \
+                 WHERE installation_id = $1 AND issue_id = $2",
+            )
+            .bind(&row.installation_id)
+            .bind(&row.issue_id)
+            .bind(now_millis())
+            .execute(self.pool())
+            .await?;
         }
         Ok(deleted > 0)
     }
