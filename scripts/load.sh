@@ -5,6 +5,8 @@
 #   scripts/load.sh tasks     # GET /tasks?team=… with macro FITs, on SQLite, then PostgreSQL
 #   scripts/load.sh whoami    # GET /whoami with issue-panel FITs: FIT verification, no database
 #   scripts/load.sh healthz   # GET /healthz: no FIT, no database; the HTTP floor
+#   scripts/load.sh lifecycle # POST /forge/lifecycle (avi:forge:installed:app, as Forge retries
+#                             # it: every delivery after the first changes nothing)
 #   scripts/load.sh outbox    # POST /tasks on $ISSUES issues at $RATE/s, Jira failing
 #                             # $JIRA_FAIL_PERCENT % of property writes: the outbox's delay from
 #                             # each change to Jira's tasks-progress, p50/p99, and the final state
@@ -39,8 +41,8 @@ TARGET="${1:-tasks}"
 case "$TARGET" in
   tasks) DEFAULT_DATABASES="sqlite postgres" ;;
   whoami | healthz) DEFAULT_DATABASES="sqlite" ;;
-  outbox) DEFAULT_DATABASES="sqlite postgres" ;;
-  *) echo "usage: $0 [tasks|whoami|healthz|outbox]" >&2; exit 2 ;;
+  outbox | lifecycle) DEFAULT_DATABASES="sqlite postgres" ;;
+  *) echo "usage: $0 [tasks|whoami|healthz|lifecycle|outbox]" >&2; exit 2 ;;
 esac
 DATABASES="${DATABASES:-$DEFAULT_DATABASES}"
 CONNECTIONS="${CONNECTIONS:-16 64 256}"
@@ -124,7 +126,23 @@ case "$TARGET" in
   whoami) TOKEN_FILE="$WORK/issue-panel.jwt"; PATH_AND_QUERY="/whoami" ;;
   healthz) TOKEN_FILE="$WORK/issue-panel.jwt"; PATH_AND_QUERY="/healthz" ;;
   outbox) TOKEN_FILE="$WORK/issue-panel.jwt"; PATH_AND_QUERY="/tasks" ;;
+  lifecycle)
+    TOKEN_FILE="$WORK/trigger.jwt"; PATH_AND_QUERY="/forge/lifecycle"
+    # wrk POSTs the installed event's documented body with this script.
+    WRK_SCRIPT="$WORK/lifecycle.lua"
+    cat >"$WRK_SCRIPT" <<'LUA'
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+wrk.headers["x-forge-oauth-system"] = "load-test-system-token"
+wrk.body = '{"eventType":"avi:forge:installed:app","id":"4f0a8e4e-0000-4000-8000-000000000001","app":{"version":"1.0.0"}}'
+LUA
+    ;;
 esac
+WRK_SCRIPT="${WRK_SCRIPT:-}"
+# A trigger has no user: the rate limit counts it for its installation (20/s), which one
+# installation's worth of wrk would hit at once.
+[[ "$TARGET" == lifecycle ]] && SERVER_ENV="$SERVER_ENV RATE_LIMIT_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000"
+FIRST_DELIVERY=""
 TOKEN="$(cat "$TOKEN_FILE")"
 
 # Sets DB_URL to a fresh database for one server run (not in a subshell: cleanup needs
@@ -275,8 +293,10 @@ wrk_run() {
   fi
   cpu_snapshot
   snap_before="$SNAP"
+  local script=()
+  [[ -n "$WRK_SCRIPT" ]] && script=(-s "$WRK_SCRIPT")
   timeout $((SECONDS_PER_RUN + 30)) wrk -t"$WRK_THREADS" -c"$3" -d"${SECONDS_PER_RUN}s" \
-    --latency -H "authorization: Bearer $TOKEN" "$4" | tee "$out"
+    --latency "${script[@]}" -H "authorization: Bearer $TOKEN" "$4" | tee "$out"
   cpu_snapshot
   snap_after="$SNAP"
   if [[ -n "$perf_pid" ]]; then
@@ -341,21 +361,30 @@ bench() {
     log "$backend: seeding $TASKS tasks into team \"$TEAM\" through the API"
     timeout 60 "$HELPER" seed "$BASE" "$TOKEN_FILE" "$TEAM" "$TASKS"
   fi
-  local status
-  status="$(curl -s -o "$WORK/body" -w '%{http_code}' -H "authorization: Bearer $TOKEN" "$url")"
-  [[ "$status" == 200 ]] || { echo "error: $url answered $status" >&2; cat "$WORK/body" "$SERVER_LOG" >&2; exit 1; }
-  echo "GET $PATH_AND_QUERY: 200, $(wc -c <"$WORK/body") bytes"
+  local status curl_args=() script=()
+  if [[ "$TARGET" == lifecycle ]]; then
+    # The first delivery creates the installation: its own figure, from curl.
+    curl_args=(-X POST -H "content-type: application/json" -H "x-forge-oauth-system: load-test-system-token"
+      --data '{"eventType":"avi:forge:installed:app","id":"4f0a8e4e-0000-4000-8000-000000000001"}')
+    script=(-s "$WRK_SCRIPT")
+  fi
+  status="$(curl -s -o "$WORK/body" -w '%{http_code} %{time_total}' "${curl_args[@]}" -H "authorization: Bearer $TOKEN" "$url")"
+  [[ "${status%% *}" == 200 ]] || { echo "error: $url answered $status" >&2; cat "$WORK/body" "$SERVER_LOG" >&2; exit 1; }
+  echo "$PATH_AND_QUERY: 200 in ${status#* } s, $(wc -c <"$WORK/body") bytes: $(head -c 200 "$WORK/body")"
+  [[ "$TARGET" == lifecycle ]] && FIRST_DELIVERY="$FIRST_DELIVERY $backend: $(awk -v t="${status#* }" 'BEGIN{printf "%.1f ms", t*1000}') ($(cat "$WORK/body"));"
 
   log "$backend, RUST_LOG=$level: warm-up (2 s, not reported)"
-  timeout 30 wrk -t"$WRK_THREADS" -c"${conns%% *}" -d2s -H "authorization: Bearer $TOKEN" "$url" >/dev/null
+  timeout 30 wrk -t"$WRK_THREADS" -c"${conns%% *}" -d2s "${script[@]}" -H "authorization: Bearer $TOKEN" "$url" >/dev/null
   for c in $conns; do
     wait_quiet
     log "$backend, RUST_LOG=$level: max throughput, wrk -t$WRK_THREADS -c$c, ${SECONDS_PER_RUN}s ($(nproc) cores shared with the server)"
     wrk_run "$backend" "$level" "$c" "$url"
   done
-  wait_quiet
-  log "$backend, RUST_LOG=$level: fixed rate $RATE req/s for ${SECONDS_PER_RUN}s"
-  rate_run "$backend" "$level" "$url"
+  if [[ "$TARGET" != lifecycle ]]; then # the fixed-rate generator sends GETs only
+    wait_quiet
+    log "$backend, RUST_LOG=$level: fixed rate $RATE req/s for ${SECONDS_PER_RUN}s"
+    rate_run "$backend" "$level" "$url"
+  fi
   stop_server
 }
 
@@ -407,10 +436,11 @@ fi
 
 mkdir -p "$TARGET_DIR/load"
 {
-  printf 'GET %s, %s, %s cores shared with the load generators, %s s per run' \
-    "$PATH_AND_QUERY" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$SECONDS_PER_RUN"
+  printf '%s %s, %s, %s cores shared with the load generators, %s s per run' \
+    "$([[ "$TARGET" == lifecycle ]] && echo POST || echo GET)" "$PATH_AND_QUERY" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$SECONDS_PER_RUN"
   [[ "$TARGET" == tasks ]] && printf ', %s tasks listed' "$TASKS"
   echo
+  [[ -n "${FIRST_DELIVERY:-}" ]] && printf '\nfirst delivery (creates the installation), curl:%s\n' "$FIRST_DELIVERY"
   [[ -n "$SERVER_ENV" ]] && echo "server environment: $SERVER_ENV"
   echo
   cat "$SUMMARY"

@@ -10,9 +10,10 @@
 //! load writes <base-url> <dir> <issues> <requests-per-second> <seconds>
 //! ```
 //!
-//! `jwks` writes `<dir>/jwks-url` and two tokens signed by a fresh key: `<dir>/issue-panel.jwt`
-//! (a Jira issue panel) and `<dir>/macro.jwt` (a Confluence macro whose saved configuration is
-//! `{"team": <team>}`), then serves the JWKS for `serve-seconds` and exits.
+//! `jwks` writes `<dir>/jwks-url` and three tokens signed by a fresh key: `<dir>/issue-panel.jwt`
+//! (a Jira issue panel), `<dir>/macro.jwt` (a Confluence macro whose saved configuration is
+//! `{"team": <team>}`) and `<dir>/trigger.jwt` (a lifecycle trigger: no user, no UI context),
+//! then serves the JWKS for `serve-seconds` and exits.
 //!
 //! With `<issues>`, `jwks` also serves a Jira stand-in for `tasks-progress` writes, which answers
 //! `jira-fail-percent` % of them 503 (chosen by a hash of the write's number, deterministically), writes its URL to
@@ -125,6 +126,15 @@ async fn serve_jwks(
     let mut macro_claims = mint::macro_claims(app_id, mint::now(), team);
     macro_claims.exp = exp;
     std::fs::write(dir.join("macro.jwt"), key.sign(&macro_claims))?;
+    // A lifecycle trigger's token: no user, no UI extension (what Forge sends a trigger).
+    let mut trigger = mint::issue_panel_claims(app_id, mint::now());
+    trigger.exp = exp;
+    trigger.principal = None;
+    trigger.app.module.kind = "core:trigger".into();
+    if let Some(context) = trigger.context.as_mut() {
+        context.extension = None;
+    }
+    std::fs::write(dir.join("trigger.jwt"), key.sign(&trigger))?;
 
     let jwks = serde_json::to_string(&mint::SigningKey::jwks([&key]))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -157,6 +157,20 @@ impl Database {
     /// `avi:forge:installed:app`: creates the row, revives an uninstalled or purged one, or
     /// (a retry) only refreshes site details that changed.
     pub async fn record_installed(&self, site: &Site) -> Result<Change, sqlx::Error> {
+        // A retry (the common case: Forge retries, and replicas share the work) is a read: no
+        // write transaction, so it never waits for SQLite's single writer.
+        if let Some(known) = self.installation(&site.installation_id).await? {
+            let same = Site {
+                app_version: known.site.app_version.clone(),
+                ..site.clone()
+            };
+            if known.state == State::Active
+                && known.site == same
+                && !known.site.app_version.is_empty()
+            {
+                return Ok(Change::Unchanged);
+            }
+        }
         let now = now_millis();
         let mut tx = self.pool().begin().await?;
         let created = sqlx::query(
