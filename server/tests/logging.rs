@@ -133,6 +133,32 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
+    // Forge's trigger deliveries, whose system token the remote keeps (sealed) for the outbox.
+    let mut trigger = claims.clone();
+    trigger.principal = None;
+    if let Some(context) = trigger.context.as_mut() {
+        context.extension = None;
+    }
+    for (path, body) in [
+        (
+            "/forge/lifecycle",
+            serde_json::json!({ "eventType": "avi:forge:installed:app" }),
+        ),
+        ("/forge/scheduled", serde_json::json!({})),
+    ] {
+        let delivered = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(KEY.sign(&trigger))
+            .header("x-forge-oauth-system", "secret-sys-token-from-a-trigger")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(delivered.status(), StatusCode::OK, "{path}");
+    }
+    // Let the outbox worker try the write above with the stored token.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
 
     // Assert
     let logs = capture.text();
@@ -156,6 +182,10 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
     assert!(
         !logs.contains("secret-sys-token"),
         "the system token was logged"
+    );
+    assert!(
+        logs.contains("lifecycle event"),
+        "the lifecycle deliveries were logged"
     );
     assert!(
         !logs.contains("secret-user-token"),
