@@ -107,14 +107,23 @@ pub async fn admit(
     if state != State::Active {
         return Err(ApiError::NotInstalled(NOT_INSTALLED.into()));
     }
-    if let Some(token) = &oauth.system {
-        services
-            .tokens
-            .offer(&services.db, id, token)
-            .await
-            .map_err(ApiError::internal)?;
-    }
-    Ok(())
+    keep_token(services, id, oauth).await.map(drop)
+}
+
+/// Offers the call's system token, if it carries one, to the vault; `true` when it was kept.
+async fn keep_token(
+    services: &Services,
+    installation: &str,
+    oauth: &forge_fit::ForgeOAuth,
+) -> Result<bool, ApiError> {
+    let Some(token) = &oauth.system else {
+        return Ok(false);
+    };
+    services
+        .tokens
+        .offer(&services.db, installation, token)
+        .await
+        .map_err(ApiError::internal)
 }
 
 /// The lifecycle events this remote acts on.
@@ -151,13 +160,7 @@ pub async fn record(
     };
     services.installations.set(&site.installation_id, state);
     if state == State::Active {
-        if let Some(token) = &oauth.system {
-            services
-                .tokens
-                .offer(db, &site.installation_id, token)
-                .await
-                .map_err(ApiError::internal)?;
-        }
+        keep_token(services, &site.installation_id, oauth).await?;
     }
     tracing::info!(installation = %site.installation_id, ?event, ?change, "lifecycle event");
     Ok(change)
@@ -179,14 +182,7 @@ pub async fn scheduled(
     if state != State::Active {
         return Ok(false);
     }
-    let Some(token) = &oauth.system else {
-        return Ok(false);
-    };
-    services
-        .tokens
-        .offer(&services.db, &site.installation_id, token)
-        .await
-        .map_err(ApiError::internal)
+    keep_token(services, &site.installation_id, oauth).await
 }
 
 /// Purges, every [`PURGE_EVERY`], the installations uninstalled longer than `retention` ago.

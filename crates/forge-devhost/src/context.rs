@@ -184,46 +184,62 @@ impl Resolved<'_> {
 
     /// The claims of a Forge Invocation Token for a call from this module.
     pub fn fit_claims(&self, app: &AppIdentity, host_origin: &str) -> Value {
-        let iat = now_secs();
         let api_base_url = self.api_base_url(host_origin);
         let product = if self.module.module_type == "jira:issuePanel" {
             "jira"
         } else {
             "confluence"
         };
-        json!({
-            "iss": "forge/invocation-token",
-            "aud": app.app_id,
-            "iat": iat,
-            "nbf": iat,
-            "exp": iat + FIT_LIFETIME.as_secs(),
-            "jti": random_hex(20),
-            "app": {
-                "id": app.app_id,
-                "appVersion": app.app_version,
-                "installationId": self.installation.installation_id,
-                "apiBaseUrl": api_base_url,
-                "environment": { "type": "DEVELOPMENT", "id": app.environment_id },
-                // Forge documents `xen:macro` as the module type of frontend invocations.
-                "module": { "type": "xen:macro", "key": self.module.key },
-                "installation": {
-                    "id": self.installation.installation_id,
-                    "contexts": [{ "name": product, "apiBaseUrl": api_base_url, "cloudId": self.installation.cloud_id }],
+        issued_now(
+            app,
+            json!({
+                "app": {
+                    "id": app.app_id,
+                    "appVersion": app.app_version,
+                    "installationId": self.installation.installation_id,
+                    "apiBaseUrl": api_base_url,
+                    "environment": { "type": "DEVELOPMENT", "id": app.environment_id },
+                    // Forge documents `xen:macro` as the module type of frontend invocations.
+                    "module": { "type": "xen:macro", "key": self.module.key },
+                    "installation": {
+                        "id": self.installation.installation_id,
+                        "contexts": [{ "name": product, "apiBaseUrl": api_base_url, "cloudId": self.installation.cloud_id }],
+                    },
                 },
-            },
-            "context": {
-                "cloudId": self.installation.cloud_id,
-                "siteUrl": self.installation.site_url(host_origin),
-                "moduleKey": self.module.key,
-                "localId": self.local_id(app),
-                "extension": self.extension,
-                "environmentId": app.environment_id,
-                "environmentType": "DEVELOPMENT",
-                "appVersion": app.app_version,
-                "accountId": self.user.account_id,
-                "userAccess": { "enabled": false },
-            },
-            "principal": self.user.account_id,
-        })
+                "context": {
+                    "cloudId": self.installation.cloud_id,
+                    "siteUrl": self.installation.site_url(host_origin),
+                    "moduleKey": self.module.key,
+                    "localId": self.local_id(app),
+                    "extension": self.extension,
+                    "environmentId": app.environment_id,
+                    "environmentType": "DEVELOPMENT",
+                    "appVersion": app.app_version,
+                    "accountId": self.user.account_id,
+                    "userAccess": { "enabled": false },
+                },
+                "principal": self.user.account_id,
+            }),
+        )
     }
+}
+
+/// `claims` with the registered claims of a FIT Forge issues now: its issuer, the app as
+/// audience, 25 s of life and a fresh `jti`.
+pub fn issued_now(app: &AppIdentity, mut claims: Value) -> Value {
+    let iat = now_secs();
+    let object = claims
+        .as_object_mut()
+        .expect("FIT claims are a JSON object");
+    for (name, value) in [
+        ("iss", json!("forge/invocation-token")),
+        ("aud", json!(app.app_id)),
+        ("iat", json!(iat)),
+        ("nbf", json!(iat)),
+        ("exp", json!(iat + FIT_LIFETIME.as_secs())),
+        ("jti", json!(random_hex(20))),
+    ] {
+        object.insert(name.to_owned(), value);
+    }
+    claims
 }

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{
+    context::issued_now,
     manifest::{BackendChain, BackendKind},
-    signing::{now_secs, random_hex, FIT_LIFETIME},
+    signing::random_hex,
     tenants::Installation,
     HostState,
 };
@@ -212,38 +213,34 @@ fn backend_claims(
     module: &BackendChain,
     version: &str,
 ) -> Value {
-    let iat = now_secs();
     let app = &state.app;
     let jira = format!("{}/ex/jira/{}", state.host_origin, site.cloud_id);
     let confluence = format!("{}/ex/confluence/{}", state.host_origin, site.cloud_id);
-    json!({
-        "iss": "forge/invocation-token",
-        "aud": app.app_id,
-        "iat": iat,
-        "nbf": iat,
-        "exp": iat + FIT_LIFETIME.as_secs(),
-        "jti": random_hex(20),
-        "app": {
-            "id": app.app_id,
-            "appVersion": version,
-            "installationId": site.installation_id,
-            "apiBaseUrl": jira,
-            "environment": { "type": "DEVELOPMENT", "id": app.environment_id },
-            "module": { "type": "core:trigger", "key": module.key },
-            "installation": {
-                "id": site.installation_id,
-                "contexts": [
-                    { "name": "jira", "apiBaseUrl": jira, "cloudId": site.cloud_id },
-                    { "name": "confluence", "apiBaseUrl": confluence, "cloudId": site.cloud_id },
-                ],
+    issued_now(
+        app,
+        json!({
+            "app": {
+                "id": app.app_id,
+                "appVersion": version,
+                "installationId": site.installation_id,
+                "apiBaseUrl": jira,
+                "environment": { "type": "DEVELOPMENT", "id": app.environment_id },
+                "module": { "type": "core:trigger", "key": module.key },
+                "installation": {
+                    "id": site.installation_id,
+                    "contexts": [
+                        { "name": "jira", "apiBaseUrl": jira, "cloudId": site.cloud_id },
+                        { "name": "confluence", "apiBaseUrl": confluence, "cloudId": site.cloud_id },
+                    ],
+                },
             },
-        },
-        "context": {
-            "cloudId": site.cloud_id,
-            "moduleKey": module.key,
-            "userAccess": { "enabled": false },
-        },
-    })
+            "context": {
+                "cloudId": site.cloud_id,
+                "moduleKey": module.key,
+                "userAccess": { "enabled": false },
+            },
+        }),
+    )
 }
 
 /// The event body: the documented lifecycle payload for events, the context for the others.

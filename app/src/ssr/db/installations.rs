@@ -100,6 +100,33 @@ pub struct Purged {
     pub outbox: u64,
 }
 
+/// `site` as a new active row, installed `now`, with `ON CONFLICT (installation_id)` and then
+/// `$conflict`.
+macro_rules! insert_active_sql {
+    ($conflict:literal) => {
+        concat!(
+            "INSERT INTO installations (installation_id, cloud_id, api_base_url, app_version, \
+             environment_id, environment_type, state, installed_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7) ON CONFLICT (installation_id) ",
+            $conflict
+        )
+    };
+}
+fn insert_active<'q>(
+    sql: &'q str,
+    site: &'q Site,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(&site.installation_id)
+        .bind(&site.cloud_id)
+        .bind(&site.api_base_url)
+        .bind(&site.app_version)
+        .bind(&site.environment_id)
+        .bind(&site.environment_type)
+        .bind(now)
+}
+
 const COLUMNS: &str = "installation_id, cloud_id, api_base_url, app_version, environment_id, \
     environment_type, state, installed_at, upgraded_at, uninstalled_at";
 
@@ -135,20 +162,12 @@ impl Database {
     /// is the first the remote hears of it: its install event may have been lost.
     pub async fn installation_on_sight(&self, site: &Site) -> Result<State, sqlx::Error> {
         let now = now_millis();
-        let row = sqlx::query(
-            "INSERT INTO installations (installation_id, cloud_id, api_base_url, app_version, \
-             environment_id, environment_type, state, installed_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7) \
-             ON CONFLICT (installation_id) DO UPDATE SET state = installations.state \
-             RETURNING state",
+        // The no-op update makes RETURNING answer for an existing row too.
+        let row = insert_active(
+            insert_active_sql!("DO UPDATE SET state = installations.state RETURNING state"),
+            site,
+            now,
         )
-        .bind(&site.installation_id)
-        .bind(&site.cloud_id)
-        .bind(&site.api_base_url)
-        .bind(&site.app_version)
-        .bind(&site.environment_id)
-        .bind(&site.environment_type)
-        .bind(now)
         .fetch_one(self.pool())
         .await?;
         Ok(State::parse(&row.try_get::<String, _>("state")?))
@@ -173,22 +192,10 @@ impl Database {
         }
         let now = now_millis();
         let mut tx = self.pool().begin().await?;
-        let created = sqlx::query(
-            "INSERT INTO installations (installation_id, cloud_id, api_base_url, app_version, \
-             environment_id, environment_type, state, installed_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7) \
-             ON CONFLICT (installation_id) DO NOTHING",
-        )
-        .bind(&site.installation_id)
-        .bind(&site.cloud_id)
-        .bind(&site.api_base_url)
-        .bind(&site.app_version)
-        .bind(&site.environment_id)
-        .bind(&site.environment_type)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let created = insert_active(insert_active_sql!("DO NOTHING"), site, now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         let change = if created == 1 {
             Change::Created
         } else {
