@@ -136,6 +136,7 @@ async fn forwarded_tokens_never_appear_in_the_logs() {
     // Forge's trigger deliveries, whose system token the remote keeps (sealed) for the outbox.
     let mut trigger = claims.clone();
     trigger.principal = None;
+    trigger.app.module.kind = "core:trigger".into();
     if let Some(context) = trigger.context.as_mut() {
         context.extension = None;
     }

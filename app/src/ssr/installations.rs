@@ -26,7 +26,7 @@ use forge_fit::FitClaims;
 
 use super::{
     db::{
-        installations::{Change, Site, State},
+        installations::{Change, Purged, Site, State},
         tasks::now_millis,
     },
     error::ApiError,
@@ -38,6 +38,10 @@ pub const STATE_TTL: Duration = Duration::from_secs(5);
 
 /// How often the retention job looks for installations to purge.
 pub const PURGE_EVERY: Duration = Duration::from_secs(2);
+
+/// How long after a purge the job sweeps an installation again: longer than a replica trusts
+/// a stale "active" ([`STATE_TTL`]) plus the longest request (Forge's 25 s).
+pub const PURGE_SWEEP: Duration = Duration::from_secs(60);
 
 /// `UNINSTALL_RETENTION_HOURS`' default: 30 days.
 pub const DEFAULT_RETENTION_HOURS: u64 = 720;
@@ -159,6 +163,10 @@ pub async fn record(
             .map_or(State::Active, |i| i.state),
     };
     services.installations.set(&site.installation_id, state);
+    if matches!(change, Change::Created | Change::Revived) {
+        // What this replica remembers of a token from before may have been purged elsewhere.
+        services.tokens.forget(&site.installation_id);
+    }
     if state == State::Active {
         keep_token(services, &site.installation_id, oauth).await?;
     }
@@ -199,12 +207,21 @@ pub async fn run_retention(services: Services, retention: Duration) {
 
 /// One pass of the retention job; the number of installations purged.
 pub async fn purge_once(services: &Services, retention: Duration) -> Result<usize, sqlx::Error> {
-    let cutoff = now_millis() - retention.as_millis() as i64;
+    let now = now_millis();
+    let cutoff = now - retention.as_millis() as i64;
+    let sweep_since = now - PURGE_SWEEP.as_millis() as i64;
     let mut purged = 0;
-    for id in services.db.installations_to_purge(cutoff).await? {
+    for id in services
+        .db
+        .installations_to_purge(cutoff, sweep_since)
+        .await?
+    {
         if let Some(removed) = services.db.purge_installation(&id, cutoff).await? {
             services.tokens.forget(&id);
             services.installations.set(&id, State::Purged);
+            if removed == Purged::default() {
+                continue; // a sweep that found nothing left
+            }
             tracing::info!(
                 installation = %id,
                 tasks = removed.tasks,

@@ -102,11 +102,11 @@ pub async fn deliver(
     let db = &services.db;
     let Some(installation) = db.installation(&row.installation_id).await? else {
         // Every change upserts its installation first; a row without one was purged meanwhile.
-        db.drop_outbox_row(row).await?;
+        db.finish_outbox_row(row).await?;
         return Ok(Sent::NotNow);
     };
     if installation.state != State::Active {
-        db.drop_outbox_row(row).await?;
+        db.finish_outbox_row(row).await?;
         return Ok(Sent::NotNow);
     }
     let site = &installation.site;
@@ -127,7 +127,7 @@ pub async fn deliver(
     let jira = Jira::at(&services.http, &base, cloud_id, &services.api_hosts);
     match jira.set_progress(token, &row.issue_id, progress).await {
         Ok(()) => {
-            db.settle_outbox_row(row).await?;
+            db.finish_outbox_row(row).await?;
             Ok(Sent::Written { progress })
         }
         Err(error) => {
@@ -162,7 +162,7 @@ async fn reschedule(
         // The issue is gone (or never was): no later attempt can succeed.
         AtlassianError::Status(404 | 400) => {
             tracing::warn!(error = %error, "Jira refused the progress write for good; dropping it");
-            return services.db.drop_outbox_row(row).await;
+            return services.db.finish_outbox_row(row).await.map(drop);
         }
         AtlassianError::RateLimited {
             retry_after: Some(wait),
@@ -178,7 +178,7 @@ async fn reschedule(
             error = %error,
             "giving up on writing task progress to Jira"
         );
-        return services.db.drop_outbox_row(row).await;
+        return services.db.finish_outbox_row(row).await.map(drop);
     }
     tracing::info!(error = %error, retry_in_ms = delay.as_millis() as u64, "task progress write will be retried");
     services

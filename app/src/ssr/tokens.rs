@@ -176,7 +176,11 @@ impl TokenVault {
         .bind(installation)
         .fetch_optional(db.pool())
         .await?;
-        let Some(row) = row else { return Ok(None) };
+        let Some(row) = row else {
+            // Purged (perhaps by another replica): the next token offered must be kept.
+            self.forget(installation);
+            return Ok(None);
+        };
         let expires_at: i64 = row.try_get("expires_at")?;
         if expires_at <= now_millis() + 60_000 {
             return Ok(None);

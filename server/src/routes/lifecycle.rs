@@ -59,8 +59,11 @@ fn change_name(change: Change) -> &'static str {
 }
 
 /// Only Forge's own backend invocations (no user, no UI module) may drive the lifecycle.
+/// `xen:macro` is the module type Forge documents for frontend invocations; a trigger's was
+/// `core:trigger` in a real token.
 fn from_forge_backend(claims: &FitClaims) -> Result<(), ApiError> {
     let from_ui = claims.principal.is_some()
+        || claims.app.module.kind == "xen:macro"
         || claims
             .context
             .as_ref()

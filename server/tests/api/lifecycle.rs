@@ -30,10 +30,20 @@ fn trigger(jira: &JiraStub) -> FitClaims {
 impl TestApp {
     /// POSTs `body` to `path` as Forge delivers a trigger: the FIT and the system token only.
     async fn deliver(&self, path: &str, claims: &FitClaims, body: Value) -> reqwest::Response {
+        self.deliver_with(path, claims, body, SYSTEM_TOKEN).await
+    }
+
+    async fn deliver_with(
+        &self,
+        path: &str,
+        claims: &FitClaims,
+        body: Value,
+        system_token: &str,
+    ) -> reqwest::Response {
         self.client
             .post(self.url(path))
             .bearer_auth(KEY.sign(claims))
-            .header("x-forge-oauth-system", SYSTEM_TOKEN)
+            .header("x-forge-oauth-system", system_token)
             .json(&body)
             .send()
             .await
@@ -165,6 +175,15 @@ async fn a_ui_modules_token_cannot_drive_the_lifecycle() {
                 json!({ "eventType": "avi:forge:installed:app" }),
             )
             .await;
+        assert_json_error(response, StatusCode::FORBIDDEN).await;
+    }
+    // Nor an anonymous viewer's (no principal), nor a frontend module type without extension.
+    let mut anonymous = panel(&jira);
+    anonymous.principal = None;
+    let mut bare_frontend = trigger(&jira);
+    bare_frontend.app.module.kind = "xen:macro".into();
+    for claims in [anonymous, bare_frontend] {
+        let response = app.deliver("/forge/uninstall", &claims, json!({})).await;
         assert_json_error(response, StatusCode::FORBIDDEN).await;
     }
     assert_eq!(
@@ -338,6 +357,20 @@ async fn after_a_jira_outage_the_outbox_writes_the_right_final_property() {
     app.patch(&c, &second.task.id, None, json!({ "done": true }))
         .await;
     assert_eq!(jira.property("10001"), None);
+    // The hourly trigger brings a token that outlives the stored one: the remote keeps it.
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3 * 3600;
+    use base64::Engine as _;
+    let payload =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{exp}}}"#));
+    let hourly = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.signature");
+    let kept = app
+        .deliver_with("/forge/scheduled", &trigger(&jira), json!({}), &hourly)
+        .await;
+    assert_eq!(kept.json::<Value>().await.unwrap()["change"], "updated");
     jira.set_down(false);
     let took = eventually(Duration::from_secs(15), || async {
         jira.property("10001") == Some(json!({ "done": 1, "total": 2 }))
@@ -355,14 +388,14 @@ async fn after_a_jira_outage_the_outbox_writes_the_right_final_property() {
     })
     .await
     .expect("the outbox is empty once written");
-    // The worker wrote with the stored system token, with no request behind it.
+    // The worker wrote, with no request behind it, with the token the trigger delivered.
     let last = jira
         .calls()
         .into_iter()
         .rev()
         .find(|c| c.status == 200)
         .unwrap();
-    assert_eq!(last.bearer, SYSTEM_TOKEN);
+    assert_eq!(last.bearer, hourly);
 }
 
 #[tokio::test]
@@ -407,10 +440,16 @@ async fn two_concurrent_changes_end_with_the_last_state() {
     // The first write is slow: the second change commits while it is in flight, with the
     // older state, and finds the row leased.
     jira.slow_next(Duration::from_millis(800));
+    let arrived = jira.arrived();
     let (a, b) = tokio::join!(
         app.patch(&c, &task.id, None, json!({ "done": true })),
         async {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            // Once the patch's (slow) write is in flight, its change has committed.
+            eventually(Duration::from_secs(5), || async {
+                jira.arrived() > arrived
+            })
+            .await
+            .expect("the patch's write arrived");
             app.create(&c, "Second").await
         }
     );

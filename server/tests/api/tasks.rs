@@ -44,6 +44,8 @@ struct JiraState {
     scripted: Arc<Mutex<std::collections::VecDeque<Answer>>>,
     /// The next property write answers only after this long.
     slow_next: Arc<Mutex<Option<std::time::Duration>>>,
+    /// Property writes that have arrived, answered or not.
+    arrived: Arc<std::sync::atomic::AtomicUsize>,
     /// Each issue's `tasks-progress` as Jira holds it: the last write that answered 200.
     properties: Arc<Mutex<std::collections::HashMap<String, Value>>>,
 }
@@ -94,6 +96,7 @@ impl JiraStub {
         ) -> axum::response::Response {
             use axum::response::IntoResponse;
             let at = std::time::Instant::now();
+            s.arrived.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let slow = s.slow_next.lock().unwrap().take();
             if let Some(delay) = slow {
                 tokio::time::sleep(delay).await;
@@ -161,6 +164,11 @@ impl JiraStub {
     /// The next property write answers after `delay`.
     pub(crate) fn slow_next(&self, delay: std::time::Duration) {
         *self.state.slow_next.lock().unwrap() = Some(delay);
+    }
+
+    /// Property writes that have arrived so far, answered or not.
+    pub(crate) fn arrived(&self) -> usize {
+        self.state.arrived.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// `tasks-progress` of `issue` as Jira holds it.

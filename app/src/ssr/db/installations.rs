@@ -293,13 +293,21 @@ impl Database {
         .rows_affected())
     }
 
-    /// Installations uninstalled at or before `cutoff` whose data is still here.
-    pub async fn installations_to_purge(&self, cutoff: i64) -> Result<Vec<String>, sqlx::Error> {
+    /// Installations uninstalled at or before `cutoff` whose data is still here, and those
+    /// purged since `sweep_since`: a replica that had not yet seen the uninstall (it trusts
+    /// what it read for a few seconds) may have written after the purge.
+    pub async fn installations_to_purge(
+        &self,
+        cutoff: i64,
+        sweep_since: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
         sqlx::query(
-            "SELECT installation_id FROM installations WHERE state = 'uninstalled' \
-             AND uninstalled_at <= $1 ORDER BY uninstalled_at LIMIT 100",
+            "SELECT installation_id FROM installations WHERE (state = 'uninstalled' \
+             AND uninstalled_at <= $1) OR (state = 'purged' AND purged_at >= $2) \
+             ORDER BY uninstalled_at LIMIT 100",
         )
         .bind(cutoff)
+        .bind(sweep_since)
         .fetch_all(self.pool())
         .await?
         .iter()
@@ -316,10 +324,12 @@ impl Database {
         cutoff: i64,
     ) -> Result<Option<Purged>, sqlx::Error> {
         let mut tx = self.pool().begin().await?;
-        // First, so a concurrent reinstall (or a second purger) waits for this row's lock.
+        // First, so a concurrent reinstall (or a second purger) waits for this row's lock. A
+        // purged row is swept again (keeping its purge time) for what a late write left.
         let claimed = sqlx::query(
-            "UPDATE installations SET state = 'purged', purged_at = $2, updated_at = $2 \
-             WHERE installation_id = $1 AND state = 'uninstalled' AND uninstalled_at <= $3",
+            "UPDATE installations SET state = 'purged', \
+             purged_at = CASE WHEN state = 'purged' THEN purged_at ELSE $2 END, updated_at = $2 \
+             WHERE installation_id = $1 AND (state = 'purged' OR (state = 'uninstalled' AND uninstalled_at <= $3))",
         )
         .bind(id)
         .bind(now_millis())

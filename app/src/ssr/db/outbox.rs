@@ -23,6 +23,9 @@ pub struct Leased {
     pub first_due_at: i64,
     /// Attempts so far, this one included.
     pub attempts: i64,
+    /// The `leased_until` this lease set: every later statement about the row checks it, so a
+    /// sender whose lease ran out (and whose row another sender took) changes nothing.
+    pub lease: i64,
 }
 
 /// Outbox depth and the age of its oldest row, in ms.
@@ -61,10 +64,12 @@ fn leased(row: &sqlx::any::AnyRow) -> Result<Leased, sqlx::Error> {
         generation: row.try_get("generation")?,
         first_due_at: row.try_get("first_due_at")?,
         attempts: row.try_get("attempts")?,
+        lease: row.try_get("leased_until")?,
     })
 }
 
-const RETURNING: &str = "RETURNING installation_id, issue_id, generation, first_due_at, attempts";
+const RETURNING: &str =
+    "RETURNING installation_id, issue_id, generation, first_due_at, attempts, leased_until";
 
 impl Database {
     /// Leases this one issue's row unless another sender holds it or Jira's `Retry-After` still
@@ -109,15 +114,22 @@ impl Database {
         if due.is_none() {
             return Ok(Vec::new());
         }
-        let lock = match self.backend() {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
+        // PostgreSQL: rows another replica has locked are skipped, and the batch is
+        // materialised first, so the planner cannot rescan the locking subquery and lease more
+        // than `limit`. SQLite: one writer at a time, so the plain subquery is enough.
+        let sql = match self.backend() {
+            Backend::Postgres => format!(
+                "WITH due AS MATERIALIZED (SELECT installation_id, issue_id FROM progress_outbox \
+                 WHERE due_at <= $2 AND leased_until <= $2 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                 UPDATE progress_outbox SET leased_until = $1, attempts = attempts + 1 \
+                 WHERE (installation_id, issue_id) IN (SELECT installation_id, issue_id FROM due) {RETURNING}"
+            ),
+            Backend::Sqlite => format!(
+                "UPDATE progress_outbox SET leased_until = $1, attempts = attempts + 1 \
+                 WHERE (installation_id, issue_id) IN (SELECT installation_id, issue_id FROM progress_outbox \
+                 WHERE due_at <= $2 AND leased_until <= $2 ORDER BY due_at LIMIT $3) {RETURNING}"
+            ),
         };
-        let sql = format!(
-            "UPDATE progress_outbox SET leased_until = $1, attempts = attempts + 1 \
-             WHERE (installation_id, issue_id) IN (SELECT installation_id, issue_id FROM progress_outbox \
-             WHERE due_at <= $2 AND leased_until <= $2 ORDER BY due_at LIMIT $3 {lock}) {RETURNING}"
-        );
         sqlx::query(&sql)
             .bind(now + lease_ms)
             .bind(now)
@@ -129,27 +141,32 @@ impl Database {
             .collect()
     }
 
-    /// The property was written with the state of `row.generation`: done, unless a newer change
-    /// came meanwhile, which is then due at once. `true` when the row is gone.
-    pub async fn settle_outbox_row(&self, row: &Leased) -> Result<bool, sqlx::Error> {
+    /// Done with the state of `row.generation`, written or given up: the row goes, unless a
+    /// newer change came meanwhile, which is then due at once with a fresh backoff and give-up
+    /// clock. `true` when the row is gone; nothing happens if the lease is no longer ours.
+    pub async fn finish_outbox_row(&self, row: &Leased) -> Result<bool, sqlx::Error> {
         let deleted = sqlx::query(
-            "DELETE FROM progress_outbox WHERE installation_id = $1 AND issue_id = $2 AND generation = $3",
+            "DELETE FROM progress_outbox WHERE installation_id = $1 AND issue_id = $2 \
+             AND generation = $3 AND leased_until = $4",
         )
         .bind(&row.installation_id)
         .bind(&row.issue_id)
         .bind(row.generation)
+        .bind(row.lease)
         .execute(self.pool())
         .await?
         .rows_affected();
         if deleted == 0 {
-            // Jira took the write: a newer state is due at once, with a fresh backoff.
+            let now = now_millis();
             sqlx::query(
-                "UPDATE progress_outbox SET due_at = $3, leased_until = 0, attempts = 0, hold_until = 0 \
-                 WHERE installation_id = $1 AND issue_id = $2",
+                "UPDATE progress_outbox SET due_at = $3, first_due_at = $3, leased_until = 0, \
+                 attempts = 0, hold_until = 0 WHERE installation_id = $1 AND issue_id = $2 \
+                 AND leased_until = $4",
             )
             .bind(&row.installation_id)
             .bind(&row.issue_id)
-            .bind(now_millis())
+            .bind(now)
+            .bind(row.lease)
             .execute(self.pool())
             .await?;
         }
@@ -167,25 +184,17 @@ impl Database {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE progress_outbox SET due_at = $3, hold_until = $5, leased_until = 0, \
-             last_error = COALESCE($4, last_error) WHERE installation_id = $1 AND issue_id = $2",
+             last_error = COALESCE($4, last_error) WHERE installation_id = $1 AND issue_id = $2 \
+             AND leased_until = $6",
         )
         .bind(&row.installation_id)
         .bind(&row.issue_id)
         .bind(due_at)
         .bind(error)
         .bind(if hold { due_at } else { 0 })
+        .bind(row.lease)
         .execute(self.pool())
         .await?;
-        Ok(())
-    }
-
-    /// Gives up on the row (the issue is gone, or the write failed for too long).
-    pub async fn drop_outbox_row(&self, row: &Leased) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM progress_outbox WHERE installation_id = $1 AND issue_id = $2")
-            .bind(&row.installation_id)
-            .bind(&row.issue_id)
-            .execute(self.pool())
-            .await?;
         Ok(())
     }
 
