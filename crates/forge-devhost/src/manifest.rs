@@ -438,6 +438,15 @@ mod tests {
             let auth = chain.endpoint.auth.clone().unwrap_or_default();
             assert!(auth.system_token() && !auth.user_token(), "{}", chain.key);
         }
+        // Atlassian's endpoint reference: a key of at most 23 characters, which
+        // @forge/manifest does not check.
+        for endpoint in &m.modules.endpoint {
+            assert!(
+                endpoint.key.len() <= 23,
+                "endpoint key {} is too long",
+                endpoint.key
+            );
+        }
     }
 
     #[test]
