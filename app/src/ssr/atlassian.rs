@@ -160,14 +160,24 @@ async fn send(
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
         return Err(AtlassianError::RateLimited { retry_after });
     }
     if !response.status().is_success() {
         return Err(AtlassianError::Status(response.status().as_u16()));
     }
     Ok(response)
+}
+
+/// `Retry-After` in either of its forms (RFC 9110 §10.2.3): delay-seconds, or an HTTP date,
+/// which is read against `now` (a date in the past means "now").
+fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Whether forwarded tokens may go to `api_base_url`: `https://` (plain `http://` only to a
@@ -228,7 +238,33 @@ fn encode(segment: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::check_api_base_url;
+    use super::{check_api_base_url, parse_retry_after};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        // Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110's example date.
+        let date = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let before = date - Duration::from_secs(90);
+        assert_eq!(
+            parse_retry_after("120", before),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", before),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            parse_retry_after(
+                "Sun, 06 Nov 1994 08:49:37 GMT",
+                date + Duration::from_secs(5)
+            ),
+            Some(Duration::ZERO),
+            "a date past is now"
+        );
+        assert_eq!(parse_retry_after("soon", SystemTime::now()), None);
+        assert_eq!(parse_retry_after("-1", SystemTime::now()), None);
+    }
 
     const CLOUD: &str = "9d3e1c55-0b7a-4f2e-8c61-2a4b6d8f0e13";
 
