@@ -154,9 +154,12 @@ pub async fn record(
         Lifecycle::Uninstalling => db.record_uninstalled(&site).await,
     }
     .map_err(ApiError::internal)?;
+    // An install leaves the installation active and an uninstall uninstalled; only an upgrade
+    // (which revives nothing) must ask.
     let state = match event {
+        Lifecycle::Installed => State::Active,
         Lifecycle::Uninstalling => State::Uninstalled,
-        _ => db
+        Lifecycle::Upgraded => db
             .installation(&site.installation_id)
             .await
             .map_err(ApiError::internal)?

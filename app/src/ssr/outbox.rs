@@ -56,8 +56,12 @@ const BATCH: i64 = 16;
 pub enum Sent {
     /// Written; `progress` is what Jira now holds.
     Written { progress: Progress },
-    /// Not written this time; it stays due (or was given up), and why.
-    Failed { error: AtlassianError },
+    /// Not written this time; it stays due (or was given up), and why. `progress` is the
+    /// list's, as it was sent.
+    Failed {
+        error: AtlassianError,
+        progress: Progress,
+    },
     /// Another sender holds the row, or it is waiting out a backoff: nothing was sent now.
     NotNow,
 }
@@ -100,21 +104,22 @@ pub async fn deliver(
     via: Option<Via<'_>>,
 ) -> Result<Sent, sqlx::Error> {
     let db = &services.db;
-    let Some(installation) = db.installation(&row.installation_id).await? else {
-        // Every change upserts its installation first; a row without one was purged meanwhile.
-        db.finish_outbox_row(row).await?;
-        return Ok(Sent::NotNow);
-    };
-    if installation.state != State::Active {
-        db.finish_outbox_row(row).await?;
-        return Ok(Sent::NotNow);
-    }
-    let site = &installation.site;
-    let stored;
+    let (installation, stored);
     let (base, cloud_id, token) = match via {
+        // The request's own attempt: its installation was admitted as active just now.
         Some(via) => (jira_base_url(via.api_base_url), via.cloud_id, via.token),
         None => {
+            // The worker: the installation must still be active (a row of one uninstalled or
+            // purged meanwhile is dropped), and its stored URL and token serve.
+            installation = match db.installation(&row.installation_id).await? {
+                Some(found) if found.state == State::Active => found,
+                _ => {
+                    db.finish_outbox_row(row).await?;
+                    return Ok(Sent::NotNow);
+                }
+            };
             stored = services.tokens.token(db, &row.installation_id).await?;
+            let site = &installation.site;
             (
                 jira_base_url(&site.api_base_url),
                 Some(site.cloud_id.as_str()).filter(|id| !id.is_empty()),
@@ -132,7 +137,7 @@ pub async fn deliver(
         }
         Err(error) => {
             reschedule(services, row, &error).await?;
-            Ok(Sent::Failed { error })
+            Ok(Sent::Failed { error, progress })
         }
     }
 }

@@ -230,12 +230,8 @@ pub(crate) async fn after_change(
         let sent = outbox::deliver_now(state, installation(claims), issue_id, via).await;
         match sent {
             Ok(outbox::Sent::Written { progress }) => return (progress, None),
-            Ok(outbox::Sent::Failed { error }) => {
+            Ok(outbox::Sent::Failed { error, progress }) => {
                 tracing::warn!(error = %error, "could not write task progress to Jira; the outbox will retry");
-                let progress = match state.db.progress(installation(claims), scope).await {
-                    Ok(progress) => progress,
-                    Err(_) => return unread(),
-                };
                 return (
                     progress,
                     Some(format!(

@@ -59,6 +59,17 @@ pub enum State {
     Purged,
 }
 
+impl Change {
+    /// `Updated` when a conditional statement changed a row, else `Unchanged`.
+    fn updated_if(rows: u64) -> Self {
+        if rows > 0 {
+            Self::Updated
+        } else {
+            Self::Unchanged
+        }
+    }
+}
+
 impl State {
     fn parse(raw: &str) -> Self {
         match raw {
@@ -82,14 +93,11 @@ pub enum Change {
     Unchanged,
 }
 
-/// A stored installation, as the outbox and the retention job need it.
+/// A stored installation, as the outbox and the lifecycle need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Installation {
     pub site: Site,
     pub state: State,
-    pub installed_at: i64,
-    pub upgraded_at: Option<i64>,
-    pub uninstalled_at: Option<i64>,
 }
 
 /// What purging one installation removed.
@@ -127,8 +135,8 @@ fn insert_active<'q>(
         .bind(now)
 }
 
-const COLUMNS: &str = "installation_id, cloud_id, api_base_url, app_version, environment_id, \
-    environment_type, state, installed_at, upgraded_at, uninstalled_at";
+const COLUMNS: &str =
+    "installation_id, cloud_id, api_base_url, app_version, environment_id, environment_type, state";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Installation, sqlx::Error> {
     let state: String = row.try_get("state")?;
@@ -142,9 +150,6 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Installation, sqlx::Error> {
             environment_type: row.try_get("environment_type")?,
         },
         state: State::parse(&state),
-        installed_at: row.try_get("installed_at")?,
-        upgraded_at: row.try_get("upgraded_at")?,
-        uninstalled_at: row.try_get("uninstalled_at")?,
     })
 }
 
@@ -239,11 +244,7 @@ impl Database {
         .rows_affected();
         let refreshed = self.refresh_site(&mut tx, site, now).await?;
         tx.commit().await?;
-        Ok(if upgraded + refreshed > 0 {
-            Change::Updated
-        } else {
-            Change::Unchanged
-        })
+        Ok(Change::updated_if(upgraded + refreshed))
     }
 
     /// `preUninstall`: refuses the installation's requests from now on. Its data stays until
@@ -260,11 +261,7 @@ impl Database {
         .execute(self.pool())
         .await?
         .rows_affected();
-        Ok(if changed > 0 {
-            Change::Updated
-        } else {
-            Change::Unchanged
-        })
+        Ok(Change::updated_if(changed))
     }
 
     /// Site details (`apiBaseUrl` and the like) that differ from the stored ones; the version

@@ -28,13 +28,6 @@ pub struct Leased {
     pub lease: i64,
 }
 
-/// Outbox depth and the age of its oldest row, in ms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Depth {
-    pub rows: i64,
-    pub oldest_ms: i64,
-}
-
 /// Marks `issue_id`'s property due, inside the transaction of the change that made it so.
 pub(crate) async fn mark_due(
     conn: &mut sqlx::AnyConnection,
@@ -196,19 +189,5 @@ impl Database {
         .execute(self.pool())
         .await?;
         Ok(())
-    }
-
-    pub async fn outbox_depth(&self) -> Result<Depth, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n, CAST(COALESCE(MIN(first_due_at), 0) AS BIGINT) AS oldest FROM progress_outbox",
-        )
-        .fetch_one(self.pool())
-        .await?;
-        let rows: i64 = row.try_get("n")?;
-        let oldest: i64 = row.try_get("oldest")?;
-        Ok(Depth {
-            rows,
-            oldest_ms: if rows == 0 { 0 } else { now_millis() - oldest },
-        })
     }
 }
