@@ -47,6 +47,9 @@ pub type RequestRemote = forge_bridge::server_fn::RequestRemote<TeamTasksRemote>
 /// `GET /healthz`: liveness, the one call without a FIT. A plain axum route on the remote (load
 /// balancers call it), not a server function.
 pub const HEALTHZ: &str = "/healthz";
+/// Readiness, for load balancers: 200 only when the database answers and the remote is not
+/// shutting down.
+pub const READYZ: &str = "/readyz";
 
 /// Who the verified FIT says is calling.
 #[server(prefix = "", endpoint = "whoami", input = GetUrl, output = JsonAnswer, client = RequestRemote)]

@@ -84,6 +84,17 @@ pub struct Settings {
     /// How long an uninstalled installation's data is kept before the retention job deletes it
     /// (`UNINSTALL_RETENTION_HOURS`, default 720; 0 deletes it at once).
     pub uninstall_retention: Duration,
+    /// After SIGTERM, how long the remote keeps serving while it reports not ready, so load
+    /// balancers take it out of rotation before it stops accepting (`SHUTDOWN_GRACE_SECS`,
+    /// default 5). See [`crate::shutdown`].
+    pub shutdown_grace: Duration,
+    /// The most time from SIGTERM to exit, grace period included: what is still running then
+    /// is cut off (`SHUTDOWN_TIMEOUT_SECS`, default 20, below the 30 s after which Kubernetes,
+    /// ECS and systemd kill a process).
+    pub shutdown_timeout: Duration,
+    /// Where Prometheus scrapes `/metrics` (`METRICS_ADDR`); no metrics listener when unset.
+    /// Never the public port. See [`crate::metrics`].
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// A setting is missing or unusable; the message names the variable.
@@ -117,7 +128,7 @@ impl Settings {
         let app_id = get("FORGE_APP_ID").ok_or(ConfigError::Missing("FORGE_APP_ID"))?;
         validate_app_id(&app_id)?;
 
-        let addr = parse(&get, "LEPTOS_SITE_ADDR", "127.0.0.1:3000")?;
+        let addr: SocketAddr = parse(&get, "LEPTOS_SITE_ADDR", "127.0.0.1:3000")?;
         let fit_leeway = Duration::from_secs(parse(&get, "FORGE_FIT_LEEWAY_SECS", "5")?);
         if fit_leeway > MAX_FIT_LEEWAY {
             return Err(ConfigError::Invalid {
@@ -258,7 +269,35 @@ impl Settings {
             )?,
         );
 
+        let shutdown_grace = Duration::from_secs(ranged(&get, "SHUTDOWN_GRACE_SECS", 5, 0..=60)?);
+        let shutdown_timeout =
+            Duration::from_secs(ranged(&get, "SHUTDOWN_TIMEOUT_SECS", 20, 1..=300)?);
+        if shutdown_grace >= shutdown_timeout {
+            return Err(ConfigError::Invalid {
+                name: "SHUTDOWN_GRACE_SECS",
+                reason: format!(
+                    "must be below SHUTDOWN_TIMEOUT_SECS ({} s), which includes it",
+                    shutdown_timeout.as_secs()
+                ),
+            });
+        }
+        let metrics_addr = match get("METRICS_ADDR") {
+            None => None,
+            Some(_) => Some(parse::<SocketAddr>(&get, "METRICS_ADDR", "")?),
+        };
+        if metrics_addr.is_some_and(|m| m.port() == addr.port() && m.port() != 0) {
+            return Err(ConfigError::Invalid {
+                name: "METRICS_ADDR",
+                reason: format!(
+                    "must not be the public port ({addr}): metrics are for the operator only"
+                ),
+            });
+        }
+
         Ok(Self {
+            shutdown_grace,
+            shutdown_timeout,
+            metrics_addr,
             token_key,
             uninstall_retention,
             environment_ids,
@@ -670,6 +709,47 @@ mod tests {
             s.cors_origins,
             vec!["https://a.example.com", "https://*.atlassian.net"]
         );
+    }
+
+    #[test]
+    fn shutdown_defaults_to_5_s_of_grace_within_20_s_and_the_grace_must_fit() {
+        let s = settings(&[("FORGE_APP_ID", APP)]).unwrap();
+        assert_eq!(s.shutdown_grace, Duration::from_secs(5));
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(20));
+        let s = settings(&[
+            ("FORGE_APP_ID", APP),
+            ("SHUTDOWN_GRACE_SECS", "0"),
+            ("SHUTDOWN_TIMEOUT_SECS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(s.shutdown_grace, Duration::ZERO);
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(3));
+        let e = settings(&[
+            ("FORGE_APP_ID", APP),
+            ("SHUTDOWN_GRACE_SECS", "10"),
+            ("SHUTDOWN_TIMEOUT_SECS", "10"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("SHUTDOWN_GRACE_SECS"), "{e}");
+        let e = settings(&[("FORGE_APP_ID", APP), ("SHUTDOWN_TIMEOUT_SECS", "0")]).unwrap_err();
+        assert!(e.to_string().contains("SHUTDOWN_TIMEOUT_SECS"), "{e}");
+    }
+
+    #[test]
+    fn metrics_are_off_unless_given_an_address_other_than_the_public_one() {
+        let s = settings(&[("FORGE_APP_ID", APP)]).unwrap();
+        assert_eq!(s.metrics_addr, None);
+        let s = settings(&[("FORGE_APP_ID", APP), ("METRICS_ADDR", "127.0.0.1:9464")]).unwrap();
+        assert_eq!(s.metrics_addr, Some("127.0.0.1:9464".parse().unwrap()));
+        let e = settings(&[
+            ("FORGE_APP_ID", APP),
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+            ("METRICS_ADDR", "127.0.0.1:3000"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("METRICS_ADDR"), "{e}");
+        let e = settings(&[("FORGE_APP_ID", APP), ("METRICS_ADDR", "9464")]).unwrap_err();
+        assert!(e.to_string().contains("METRICS_ADDR"), "{e}");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub mod rate_limit;
 pub mod routes;
 /// The accept loop and its limits on slow clients.
 pub mod serve;
+/// Readiness and graceful shutdown.
+pub mod shutdown;
 /// Builds the router and binds the listener.
 pub mod startup;
 /// `tracing` subscriber set-up.

@@ -1,11 +1,11 @@
 //! Builds the application: state, router, middleware, listener.
 
-use std::{net::SocketAddr, num::NonZeroU32, sync::Arc};
+use std::{future::Future, net::SocketAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use app::ssr::Services;
 use axum::{http::StatusCode, middleware, Router};
 use forge_fit::{require_fit, FitConfig, FitVerifier, JwksConfig};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
 use crate::{
@@ -15,7 +15,9 @@ use crate::{
     diagnostics::{self, Diagnostics},
     error::{self, ApiError},
     rate_limit::{self, UserRateLimit},
-    routes, serve, telemetry,
+    routes, serve,
+    shutdown::{self, Draining},
+    telemetry,
 };
 
 /// Forge refuses front-end invocation requests over 500 KB; refuse them here too, before
@@ -30,6 +32,8 @@ pub struct AppState {
     pub fit: FitVerifier,
     /// What the server functions use: the database, the Jira client, their limits.
     pub services: Services,
+    /// Set on SIGTERM: `/readyz` says no from then on (see [`crate::shutdown`]).
+    pub draining: Draining,
 }
 
 impl AppState {
@@ -62,6 +66,7 @@ impl AppState {
             settings: Arc::new(settings),
             fit,
             services,
+            draining: Draining::default(),
         })
     }
 }
@@ -72,6 +77,12 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     limits: serve::Limits,
+    draining: Draining,
+    shutdown_grace: Duration,
+    shutdown_timeout: Duration,
+    /// Tells the background jobs to stop after their current pass.
+    stop_jobs: watch::Sender<bool>,
+    jobs: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -98,21 +109,35 @@ impl Application {
         let listener = TcpListener::bind(settings.addr).await?;
         let limits = serve::Limits::from_settings(&settings);
         let retention = settings.uninstall_retention;
+        let (shutdown_grace, shutdown_timeout) =
+            (settings.shutdown_grace, settings.shutdown_timeout);
         let state = AppState::new(settings, db)?;
         // Work with no request behind it. Every replica runs both: the outbox leases its rows
         // and each purge is one conditional transaction, so replicas never do the same work twice.
-        tokio::spawn(app::ssr::outbox::run_worker(state.services.clone()));
-        tokio::spawn(app::ssr::installations::run_retention(
-            state.services.clone(),
-            retention,
-        ));
+        let (stop_jobs, stop) = watch::channel(false);
+        let jobs = vec![
+            tokio::spawn(app::ssr::outbox::run_worker(
+                state.services.clone(),
+                stop.clone(),
+            )),
+            tokio::spawn(app::ssr::installations::run_retention(
+                state.services.clone(),
+                retention,
+                stop,
+            )),
+        ];
         if let Err(e) = state.fit.jwks().refresh().await {
             tracing::warn!(error = %e, "no signing keys at startup; will fetch on first use");
         }
         Ok(Self {
             listener,
+            draining: state.draining.clone(),
             router: router(state),
             limits,
+            shutdown_grace,
+            shutdown_timeout,
+            stop_jobs,
+            jobs,
         })
     }
 
@@ -123,10 +148,60 @@ impl Application {
             .expect("bound listener has an address")
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish. Slow clients are
-    /// cut off by the limits in [`serve`].
+    /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully. Slow clients are cut off by
+    /// the limits in [`serve`].
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        serve::serve(self.listener, self.router, self.limits, shutdown_signal()).await;
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes, then drains as [`crate::shutdown`] describes: not
+    /// ready at once, serving for the grace period, then finishing what is in flight, all
+    /// within the shutdown timeout.
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel();
+        let (draining, grace, stop_jobs) = (self.draining, self.shutdown_grace, self.stop_jobs);
+        let stop_accepting = async move {
+            signal.await;
+            let _ = signalled_tx.send(tokio::time::Instant::now());
+            draining.start();
+            let _ = stop_jobs.send(true);
+            tracing::info!(
+                grace_ms = grace.as_millis() as u64,
+                "shutting down: not ready from now on; still serving for the grace period"
+            );
+            tokio::time::sleep(grace).await;
+            tracing::info!("no longer accepting connections; finishing the requests in flight");
+        };
+        let serving = tokio::spawn(serve::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            stop_accepting,
+        ));
+        let Ok(signalled_at) = signalled_rx.await else {
+            // `serve` only returns after the signal; if its task died, say so.
+            serving.await?;
+            return Ok(());
+        };
+        let deadline = signalled_at + self.shutdown_timeout;
+        if tokio::time::timeout_at(deadline, serving).await.is_err() {
+            tracing::warn!(
+                timeout_s = self.shutdown_timeout.as_secs(),
+                "requests still in flight at SHUTDOWN_TIMEOUT_SECS: cutting them off"
+            );
+        }
+        for job in self.jobs {
+            if tokio::time::timeout_at(deadline, job).await.is_err() {
+                tracing::warn!("a background job was still busy at SHUTDOWN_TIMEOUT_SECS: cut off");
+            }
+        }
+        tracing::info!(
+            took_ms = signalled_at.elapsed().as_millis() as u64,
+            "stopped"
+        );
         Ok(())
     }
 }
@@ -180,6 +255,7 @@ pub fn router(state: AppState) -> Router {
     } else {
         api
     };
+    let draining = state.draining.clone();
     let app = Router::new().merge(routes::health::router()).merge(api);
 
     app.layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
@@ -189,6 +265,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(error::ensure_json_errors))
         .layer(cors)
+        .layer(middleware::from_fn_with_state(
+            draining,
+            shutdown::close_connections_while_draining,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .with_state(state)
 }

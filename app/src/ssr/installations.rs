@@ -197,11 +197,18 @@ pub async fn scheduled(
 }
 
 /// Purges, every [`PURGE_EVERY`], the installations uninstalled longer than `retention` ago.
-pub async fn run_retention(services: Services, retention: Duration) {
+pub async fn run_retention(
+    services: Services,
+    retention: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(PURGE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
+    while !*stop.borrow() {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
         if let Err(e) = purge_once(&services, retention).await {
             tracing::warn!(error = %e, "the retention job could not purge");
         }

@@ -201,12 +201,18 @@ fn backoff(first: Duration, attempts: i64) -> Duration {
     full - full / 5 * jitter / 1000
 }
 
-/// Sends what is due, every [`OutboxSettings::poll`], until the process ends.
-pub async fn run_worker(services: Services) {
+/// Sends what is due, every [`OutboxSettings::poll`], until told to stop.
+///
+/// Returns once `stop` turns true, after the pass in flight: a send is never cut off between
+/// Jira's answer and the row's update, which would make another replica send it again.
+pub async fn run_worker(services: Services, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(services.outbox.poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
+    while !*stop.borrow() {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
         if let Err(e) = drain_once(&services).await {
             tracing::warn!(error = %e, "the outbox worker could not read the outbox");
         }

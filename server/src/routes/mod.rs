@@ -6,7 +6,7 @@ use crate::startup::AppState;
 
 /// The app's server functions (`app::functions`), served by leptos_axum.
 pub mod functions;
-/// `GET /healthz`: liveness, the only route without a FIT.
+/// `GET /healthz` and `GET /readyz`: liveness and readiness, the only routes without a FIT.
 pub mod health;
 /// `POST /forge/{lifecycle,uninstall,scheduled}`: Forge's lifecycle events and triggers.
 pub mod lifecycle;

@@ -148,6 +148,11 @@ impl Database {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+
+    /// One round trip to the database (`SELECT 1`): what `/readyz` asks before saying ready.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.pool.execute("SELECT 1").await.map(drop)
+    }
 }
 
 /// `sqlite://path` with the file created on first use, its directory too.

@@ -1,0 +1,92 @@
+//! `/readyz`: what a load balancer checks. No token, and nothing in the answer but up or down.
+
+use axum::body::Body;
+use http::Request;
+use reqwest::StatusCode;
+use server::{configuration::Settings, db::Database, startup};
+use tower::ServiceExt as _;
+
+use crate::helpers::{fresh_database_url, spawn_app, APP_ID, TOKEN_KEY};
+
+#[tokio::test]
+async fn readyz_says_ready_without_a_token_and_nothing_more() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response
+        .headers()
+        .get("connection")
+        .is_none_or(|v| v != "close"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({ "status": "ready" }));
+}
+
+/// The router alone, over a database whose pool this test closes: the same state a replica
+/// is in when its database is gone.
+#[tokio::test]
+async fn readyz_is_a_503_once_the_database_stops_answering_and_healthz_stays_up() {
+    let settings = Settings::from_lookup(|name| match name {
+        "FORGE_APP_ID" => Some(APP_ID.into()),
+        "FORGE_JWKS_URL" => Some("http://127.0.0.1:9/jwks.json".into()),
+        "TOKEN_ENCRYPTION_KEY" => Some(TOKEN_KEY.into()),
+        _ => None,
+    })
+    .unwrap();
+    let (url, _dir) = fresh_database_url().await;
+    let db = Database::connect(&url).await.unwrap();
+    let state = startup::AppState::new(settings, db.clone()).unwrap();
+    let router = startup::router(state.clone());
+    let get = |path: &str| {
+        router
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+    };
+    assert_eq!(get("/readyz").await.unwrap().status(), StatusCode::OK);
+
+    db.pool().close().await;
+    let response = get("/readyz").await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], br#"{"status":"not_ready"}"#);
+    assert_eq!(get("/healthz").await.unwrap().status(), StatusCode::OK);
+}
+
+/// Draining (what SIGTERM sets): not ready, and every answer asks the client to reconnect
+/// elsewhere, while requests are still served.
+#[tokio::test]
+async fn while_draining_readyz_is_a_503_and_answers_close_their_connection() {
+    let settings = Settings::from_lookup(|name| match name {
+        "FORGE_APP_ID" => Some(APP_ID.into()),
+        "FORGE_JWKS_URL" => Some("http://127.0.0.1:9/jwks.json".into()),
+        "TOKEN_ENCRYPTION_KEY" => Some(TOKEN_KEY.into()),
+        _ => None,
+    })
+    .unwrap();
+    let (url, _dir) = fresh_database_url().await;
+    let state = startup::AppState::new(settings, Database::connect(&url).await.unwrap()).unwrap();
+    let router = startup::router(state.clone());
+    let get = |path: &str| {
+        router
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+    };
+    state.draining.start();
+    let ready = get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.headers()["connection"], "close");
+    let health = get("/healthz").await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.headers()["connection"], "close");
+    // An API route is still served (here: refused for want of a token, as ever).
+    assert_eq!(
+        get("/whoami").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
