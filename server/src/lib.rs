@@ -16,6 +16,8 @@ pub use app::ssr::db;
 pub mod diagnostics;
 /// The one error type and its mapping to JSON responses (`app::ssr::error`).
 pub use app::ssr::error;
+/// Prometheus metrics on `METRICS_ADDR`.
+pub mod metrics;
 /// Per-user rate limits.
 pub mod rate_limit;
 /// HTTP handlers, one module per resource.

@@ -65,6 +65,9 @@ impl UserRateLimit {
     }
 }
 
+/// Counter of requests refused with a 429 by the per-user limit.
+pub const REFUSALS: &str = "rate_limit_refusals_total";
+
 /// Middleware, inside the FIT layer: the user comes from the verified token. A token without a
 /// principal (a trigger, a backend call) counts against its installation's anonymous user.
 pub async fn limit_per_user(
@@ -79,6 +82,7 @@ pub async fn limit_per_user(
     match limit.check(&claims.app.installation_id, principal) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
+            metrics::counter!(REFUSALS).increment(1);
             tracing::debug!(wait_ms = wait.as_millis() as u64, "rate limit exceeded");
             ApiError::TooManyRequests {
                 retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,

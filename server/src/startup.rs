@@ -14,6 +14,7 @@ use crate::{
     db::Database,
     diagnostics::{self, Diagnostics},
     error::{self, ApiError},
+    metrics,
     rate_limit::{self, UserRateLimit},
     routes, serve,
     shutdown::{self, Draining},
@@ -83,6 +84,8 @@ pub struct Application {
     /// Tells the background jobs to stop after their current pass.
     stop_jobs: watch::Sender<bool>,
     jobs: Vec<JoinHandle<()>>,
+    /// Where `/metrics` is served, when `METRICS_ADDR` is set.
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Application {
@@ -107,6 +110,10 @@ impl Application {
             ),
         }
         let listener = TcpListener::bind(settings.addr).await?;
+        let metrics_listener = match settings.metrics_addr {
+            Some(addr) => Some(metrics::bind(addr).await?),
+            None => None,
+        };
         let limits = serve::Limits::from_settings(&settings);
         let retention = settings.uninstall_retention;
         let (shutdown_grace, shutdown_timeout) =
@@ -126,6 +133,16 @@ impl Application {
                 stop,
             )),
         ];
+        let metrics_addr = match metrics_listener {
+            Some(listener) => {
+                metrics::recorder();
+                let addr = listener.local_addr()?;
+                tracing::info!(%addr, "metrics at http://{addr}/metrics");
+                tokio::spawn(metrics::serve(listener, state.clone()));
+                Some(addr)
+            }
+            None => None,
+        };
         if let Err(e) = state.fit.jwks().refresh().await {
             tracing::warn!(error = %e, "no signing keys at startup; will fetch on first use");
         }
@@ -138,6 +155,7 @@ impl Application {
             shutdown_timeout,
             stop_jobs,
             jobs,
+            metrics_addr,
         })
     }
 
@@ -146,6 +164,11 @@ impl Application {
         self.listener
             .local_addr()
             .expect("bound listener has an address")
+    }
+
+    /// Where `/metrics` is served (the real port when asked for port 0), if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully. Slow clients are cut off by
@@ -256,9 +279,16 @@ pub fn router(state: AppState) -> Router {
         api
     };
     let draining = state.draining.clone();
+    let measured = state.settings.metrics_addr.is_some();
     let app = Router::new().merge(routes::health::router()).merge(api);
+    let app = if measured {
+        app.route_layer(middleware::from_fn(metrics::remember_route))
+    } else {
+        app
+    };
 
-    app.layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+    let app = app
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
@@ -268,8 +298,14 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             draining,
             shutdown::close_connections_while_draining,
-        ))
-        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        ));
+    // Measures everything the layers above answer too (preflights, 413s, timeouts).
+    let app = if measured {
+        app.layer(middleware::from_fn(metrics::record_request))
+    } else {
+        app
+    };
+    app.layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .with_state(state)
 }
 

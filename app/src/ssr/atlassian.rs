@@ -144,17 +144,38 @@ impl<'a> Jira<'a> {
     }
 }
 
+/// Counter of requests sent to Jira, by `http_request_method` and `result` (`ok`,
+/// `rate_limited`, `client_error`, `server_error`, `unreachable`).
+pub const JIRA_REQUESTS: &str = "jira_requests_total";
+/// Histogram of their durations in seconds, with the same labels.
+pub const JIRA_REQUEST_DURATION: &str = "jira_request_duration_seconds";
+
 /// Sends `request` with `token` and the time limit; anything but a 2xx is an error.
 async fn send(
     request: reqwest::RequestBuilder,
     token: &str,
 ) -> Result<reqwest::Response, AtlassianError> {
-    let response = request
-        .bearer_auth(token)
-        .timeout(TIMEOUT)
-        .send()
-        .await
-        .map_err(AtlassianError::Network)?;
+    let (client, request) = request.bearer_auth(token).timeout(TIMEOUT).build_split();
+    let request = request.map_err(AtlassianError::Network)?;
+    let method = if request.method() == reqwest::Method::GET {
+        "GET"
+    } else {
+        "PUT"
+    };
+    let started = std::time::Instant::now();
+    let response = client.execute(request).await;
+    let result = match &response {
+        Ok(r) if r.status().is_success() => "ok",
+        Ok(r) if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        Ok(r) if r.status().is_client_error() => "client_error",
+        Ok(_) => "server_error",
+        Err(_) => "unreachable",
+    };
+    metrics::counter!(JIRA_REQUESTS, "http_request_method" => method, "result" => result)
+        .increment(1);
+    metrics::histogram!(JIRA_REQUEST_DURATION, "http_request_method" => method, "result" => result)
+        .record(started.elapsed().as_secs_f64());
+    let response = response.map_err(AtlassianError::Network)?;
     if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
         let retry_after = response
             .headers()

@@ -66,6 +66,32 @@ impl FitError {
         value.chars().take(64).collect()
     }
 
+    /// A short, fixed name for the kind of failure: the `reason` label of
+    /// `forge_fit_verifications_total`, so never anything from the token itself.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "missing_token",
+            Self::AmbiguousToken => "ambiguous_token",
+            Self::NotBearer => "not_bearer",
+            Self::TooLarge { .. } => "too_large",
+            Self::Malformed(_) => "malformed",
+            Self::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            Self::CriticalHeader => "critical_header",
+            Self::MissingKid => "missing_kid",
+            Self::UnknownKid { .. } => "unknown_kid",
+            Self::InvalidSignature => "invalid_signature",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::IssuedInFuture => "issued_in_future",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::WrongAudience => "wrong_audience",
+            Self::AppMismatch => "app_mismatch",
+            Self::EnvironmentNotAllowed { .. } => "environment_not_allowed",
+            Self::InvalidClaims(_) => "invalid_claims",
+            Self::NotVerified => "not_verified",
+        }
+    }
+
     /// Whether the caller is to blame (a 401), as opposed to our own wiring (a 500).
     pub fn is_unauthorized(&self) -> bool {
         !matches!(self, Self::NotVerified)

@@ -57,6 +57,9 @@ impl JwksConfig {
     }
 }
 
+/// Counter of JWKS fetches, by `result` (`ok`, `error`).
+pub const FETCHES: &str = "forge_jwks_fetches_total";
+
 /// `jose`'s `createRemoteJWKSet` refreshes after 10 minutes too.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
 
@@ -287,10 +290,12 @@ impl Inner {
                         .fetched_at
                         .write()
                         .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+                    metrics::counter!(FETCHES, "result" => "ok").increment(1);
                     tracing::info!(keys = count, url = %inner.config.url, "JWKS fetched");
                     Ok(count)
                 }
                 Err(e) => {
+                    metrics::counter!(FETCHES, "result" => "error").increment(1);
                     tracing::warn!(
                         error = %error_chain(&e),
                         url = %inner.config.url,

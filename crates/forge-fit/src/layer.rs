@@ -25,6 +25,10 @@ use axum::{
 
 use super::{FitClaims, FitError, FitVerifier, ForgeOAuth};
 
+/// Counter of tokens checked by [`require_fit`], by `result` (`accepted`, `rejected`) and
+/// `reason` ([`FitError::reason`], `none` when accepted).
+pub const VERIFICATIONS: &str = "forge_fit_verifications_total";
+
 /// Middleware: verifies the FIT from `Authorization: Bearer`, then hands the claims and the
 /// forwarded OAuth tokens to the handlers (see [`Fit`] and [`ForgeOAuth`]).
 ///
@@ -41,8 +45,22 @@ pub async fn require_fit<E>(
 where
     E: From<FitError> + IntoResponse,
 {
-    let token = bearer_token(request.headers()).map_err(E::from)?;
-    let claims = verifier.verify(token).await.map_err(E::from)?;
+    let verified = match bearer_token(request.headers()) {
+        Ok(token) => verifier.verify(token).await,
+        Err(e) => Err(e),
+    };
+    let claims = match verified {
+        Ok(claims) => {
+            metrics::counter!(VERIFICATIONS, "result" => "accepted", "reason" => "none")
+                .increment(1);
+            claims
+        }
+        Err(e) => {
+            metrics::counter!(VERIFICATIONS, "result" => "rejected", "reason" => e.reason())
+                .increment(1);
+            return Err(E::from(e));
+        }
+    };
 
     let span = tracing::Span::current();
     span.record(

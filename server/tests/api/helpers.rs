@@ -163,6 +163,8 @@ async fn serve_moved_jwks(State(state): State<Arc<JwksState>>) -> impl IntoRespo
 /// A running application and what it talks to.
 pub struct TestApp {
     pub address: String,
+    /// `http://…` of the metrics listener, when the test set `metrics_addr`.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub jwks: JwksServer,
     /// The app's own database, for asserting what a request did or did not change.
@@ -234,12 +236,14 @@ pub async fn spawn_app_against(jwks: JwksServer, configure: impl FnOnce(&mut Set
         .await
         .expect("Failed to build the app");
     let address = format!("http://{}", application.local_addr());
+    let metrics_address = application.metrics_addr().map(|a| format!("http://{a}"));
     tokio::spawn(application.run_until_stopped());
     let db = server::db::Database::connect(&database_url)
         .await
         .expect("Failed to open the app's database");
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::new(),
         jwks,
         db,

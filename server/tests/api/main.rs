@@ -12,6 +12,7 @@ mod jose_crosscheck;
 mod jwks;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod readiness;
 mod slow_clients;
 mod tasks;

@@ -89,6 +89,21 @@ impl Database {
         row.as_ref().map(leased).transpose()
     }
 
+    /// How many rows wait to be sent, and for how long the oldest has (ms): `/metrics`.
+    pub async fn outbox_depth(&self) -> Result<(i64, i64), sqlx::Error> {
+        let row =
+            sqlx::query("SELECT COUNT(*), COALESCE(MIN(first_due_at), 0) FROM progress_outbox")
+                .fetch_one(self.pool())
+                .await?;
+        let (count, oldest): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        let age = if count == 0 {
+            0
+        } else {
+            (now_millis() - oldest).max(0)
+        };
+        Ok((count, age))
+    }
+
     /// Leases up to `limit` due rows nobody holds, oldest first: the worker's batch.
     pub async fn lease_due_outbox_rows(
         &self,
