@@ -23,6 +23,8 @@ apt_want() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
 if [ "${1:-}" = test ]; then
   apt_want chromium
   apt_want postgresql
+  # The replicas test (scripts/replicas.sh): the load balancer in front of three remotes.
+  apt_want haproxy
 fi
 
 # The slow steps (apt, and building two cargo tools from source) run side by side; each writes

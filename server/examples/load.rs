@@ -8,6 +8,8 @@
 //! load seed <base-url> <token-file> <team> <count>
 //! load rate <url> <token-file> <requests-per-second> <seconds>
 //! load writes <base-url> <dir> <issues> <requests-per-second> <seconds>
+//! load mixed <base-url> <dir> <issues> <requests-per-second> <seconds> <write-percent>
+//! load once <base-url> <dir> <first-issue> <issues> <marker-file>
 //! ```
 //!
 //! `jwks` writes `<dir>/jwks-url` and three tokens signed by a fresh key: `<dir>/issue-panel.jwt`
@@ -25,6 +27,19 @@
 //! the first accepted property write that shows it (0 when the request wrote it itself, before
 //! answering). Its last line is `result changes=… errors=… before_answer=… p50_ms=… p99_ms=…
 //! max_ms=… final_ok=…`.
+//!
+//! `mixed` (scripts/replicas.sh) sends, on a fixed schedule, `GET /tasks` and, for
+//! `write-percent` % of the requests, `POST /tasks`, round robin over the issues. Any answer
+//! but a 2xx, and any connection error, is a failure. At the end it lists every issue again
+//! and checks that each acknowledged task is there, then waits until Jira holds each issue's
+//! final progress. Its last line is `result requests=… failed=… writes=… missing=… final_ok=…
+//! p50_ms=… p99_ms=… max_ms=… statuses=…`.
+//!
+//! `once` turns the Jira stand-in down, adds one task on each of `issues` issues from
+//! `first-issue` on, turns Jira up again, touches `marker-file` (the script restarts a replica
+//! then), and waits until each issue's property is written. Then it waits 3 s more, and counts
+//! each issue's accepted writes since Jira came up. Its last line is `result issues=…
+//! once=… more=… missing=…`: the outbox delivers each due property exactly once.
 //!
 //! `seed` creates `count` tasks in `team` with `POST /tasks`, marks every third one done, and
 //! checks that `GET /tasks?team=` lists exactly them.
@@ -73,6 +88,20 @@ async fn main() -> anyhow::Result<()> {
                 seconds.parse()?,
             )
             .await
+        }
+        ["mixed", base_url, dir, issues, rate, seconds, write_percent] => {
+            mixed(
+                base_url,
+                dir,
+                issues.parse()?,
+                rate.parse()?,
+                seconds.parse()?,
+                write_percent.parse()?,
+            )
+            .await
+        }
+        ["once", base_url, dir, first, issues, marker] => {
+            once(base_url, dir, first.parse()?, issues.parse()?, marker).await
         }
         ["seed", base_url, token_file, team, count] => {
             let token = std::fs::read_to_string(token_file)?;
@@ -324,18 +353,26 @@ type Write = (String, u32, u64);
 /// Jira's entity-property endpoint, failing every n-th write with 503.
 async fn jira_stand_in(listener: tokio::net::TcpListener, fail_percent: u64) {
     use axum::{extract::Path, http::StatusCode, routing, Json};
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{atomic::AtomicU64, Arc, Mutex};
     let accepted: Arc<Mutex<Vec<Write>>> = Arc::default();
     let seen = Arc::new(AtomicU64::new(0));
+    // `POST /__down` and `/__up`: every write fails with 503 while down.
+    let down = Arc::new(AtomicBool::new(false));
     // Which writes fail: a hash of the write's number, so failures fall on every issue alike
     // (failing every n-th write would, under round robin, always fail the same issues).
     let put = {
         let accepted = accepted.clone();
+        let down = down.clone();
         move |Path((_cloud, issue, _key)): Path<(String, String, String)>,
               Json(body): Json<serde_json::Value>| {
             let accepted = accepted.clone();
-            let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let n = seen.fetch_add(1, Ordering::Relaxed) + 1;
+            let down = down.load(Ordering::Relaxed);
             async move {
+                if down {
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
                 if n.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) % 100 < fail_percent {
                     return StatusCode::SERVICE_UNAVAILABLE;
                 }
@@ -357,7 +394,18 @@ async fn jira_stand_in(listener: tokio::net::TcpListener, fail_percent: u64) {
             "/ex/jira/{cloud}/rest/api/3/issue/{issue}/properties/{key}",
             routing::put(put),
         )
-        .route("/__writes", routing::get(list));
+        .route("/__writes", routing::get(list))
+        .route(
+            "/__down",
+            routing::post({
+                let down = down.clone();
+                move || async move { down.store(true, Ordering::Relaxed) }
+            }),
+        )
+        .route(
+            "/__up",
+            routing::post(move || async move { down.store(false, Ordering::Relaxed) }),
+        );
     let _ = axum::serve(listener, app).await;
 }
 
@@ -491,5 +539,237 @@ async fn writes(
         ms(pct(0.99)),
         ms(*delays.last().unwrap())
     );
+    Ok(())
+}
+
+/// The issue tokens `first..first + count` from `dir`.
+fn issue_tokens(dir: &std::path::Path, first: usize, count: usize) -> anyhow::Result<Vec<String>> {
+    (first..first + count)
+        .map(|i| {
+            std::fs::read_to_string(dir.join(format!("issue-{i}.jwt")))
+                .map(|t| t.trim().to_owned())
+                .with_context(|| format!("no token for issue {i}"))
+        })
+        .collect()
+}
+
+/// Accepted writes per issue, and each issue's last `(done, total)`, from `since` on.
+async fn jira_writes(
+    client: &reqwest::Client,
+    jira_url: &str,
+    since: u64,
+) -> anyhow::Result<Vec<Write>> {
+    let mut accepted: Vec<Write> = client
+        .get(format!("{jira_url}/__writes"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    accepted.retain(|(_, _, at)| *at >= since);
+    Ok(accepted)
+}
+
+/// A mixed read/write load through a load balancer; see the module documentation.
+async fn mixed(
+    base_url: &str,
+    dir: &str,
+    issues: usize,
+    rate: u64,
+    seconds: u64,
+    write_percent: u64,
+) -> anyhow::Result<()> {
+    use std::collections::{BTreeMap, HashMap};
+    let dir = std::path::Path::new(dir);
+    let tokens = issue_tokens(dir, 0, issues)?;
+    let jira_url = std::fs::read_to_string(dir.join("jira-url"))?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let total = rate * seconds;
+    let period = Duration::from_secs_f64(1.0 / rate as f64);
+    let start = tokio::time::Instant::now();
+    let mut sent = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        let due = start + period.mul_f64(n as f64);
+        tokio::time::sleep_until(due).await;
+        let i = n as usize % issues;
+        let write = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29) % 100 < write_percent;
+        let (client, token) = (client.clone(), tokens[i].clone());
+        let url = format!("{base_url}/tasks");
+        sent.push(tokio::spawn(async move {
+            let request = if write {
+                client
+                    .post(url)
+                    .header("x-forge-oauth-system", "load-test-system-token")
+                    .json(&CreateTask {
+                        title: format!("Mixed load {n}"),
+                        team: None,
+                    })
+            } else {
+                client.get(url)
+            };
+            let outcome = request.bearer_auth(token).send().await;
+            let latency = due.elapsed();
+            let (status, created) = match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    let created = if write && status == reqwest::StatusCode::CREATED {
+                        response.json::<TaskChange>().await.ok().map(|c| c.task.id)
+                    } else {
+                        None
+                    };
+                    (status.as_u16().to_string(), created)
+                }
+                Err(e) if e.is_timeout() => ("timeout".to_owned(), None),
+                Err(_) => ("connection_error".to_owned(), None),
+            };
+            (i, write, status, created, latency)
+        }));
+    }
+    let mut statuses = BTreeMap::<String, u64>::new();
+    let mut failed = 0;
+    let mut acked: HashMap<usize, Vec<String>> = HashMap::new();
+    let mut writes = 0;
+    let mut latencies = Vec::with_capacity(sent.len());
+    for request in sent {
+        let (i, write, status, created, latency) = request.await?;
+        latencies.push(latency);
+        if !status.starts_with('2') {
+            failed += 1;
+        }
+        if write {
+            match created {
+                Some(id) => {
+                    writes += 1;
+                    acked.entry(i).or_default().push(id);
+                }
+                None => {
+                    if status.starts_with('2') {
+                        failed += 1;
+                    }
+                }
+            }
+        }
+        *statuses.entry(status).or_default() += 1;
+    }
+    // Every acknowledged write must be there, and Jira must end with each list's progress.
+    let mut missing = 0;
+    let mut finals = HashMap::<String, (u32, u32)>::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let list: TaskList = client
+            .get(format!("{base_url}/tasks"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let listed: std::collections::HashSet<&str> =
+            list.tasks.iter().map(|t| t.id.as_str()).collect();
+        missing += acked
+            .get(&i)
+            .map(|ids| {
+                ids.iter()
+                    .filter(|id| !listed.contains(id.as_str()))
+                    .count()
+            })
+            .unwrap_or(0);
+        if list.progress.total > 0 {
+            finals.insert(issue_id(i), (list.progress.done, list.progress.total));
+        }
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let final_ok = loop {
+        let accepted = jira_writes(&client, &jira_url, 0).await?;
+        let mut last = HashMap::<&str, u32>::new();
+        for (issue, total, _) in &accepted {
+            last.insert(issue, *total);
+        }
+        let ok = finals
+            .iter()
+            .all(|(issue, (_, total))| last.get(issue.as_str()) == Some(total));
+        if ok || std::time::Instant::now() > deadline {
+            break ok;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    latencies.sort_unstable();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s}:{n}")).collect();
+    println!(
+        "result requests={total} failed={failed} writes={writes} missing={missing} final_ok={final_ok} \
+         p50_ms={:.2} p99_ms={:.2} max_ms={:.2} statuses={}",
+        ms(pct(0.50)),
+        ms(pct(0.99)),
+        ms(*latencies.last().unwrap_or(&Duration::ZERO)),
+        statuses.join(",")
+    );
+    Ok(())
+}
+
+/// Exactly-once delivery of due properties; see the module documentation.
+async fn once(
+    base_url: &str,
+    dir: &str,
+    first: usize,
+    issues: usize,
+    marker: &str,
+) -> anyhow::Result<()> {
+    let dir = std::path::Path::new(dir);
+    let tokens = issue_tokens(dir, first, issues)?;
+    let jira_url = std::fs::read_to_string(dir.join("jira-url"))?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    client
+        .post(format!("{jira_url}/__down"))
+        .send()
+        .await?
+        .error_for_status()?;
+    for token in &tokens {
+        let response = client
+            .post(format!("{base_url}/tasks"))
+            .bearer_auth(token)
+            .header("x-forge-oauth-system", "load-test-system-token")
+            .json(&CreateTask {
+                title: "Due while Jira is down".into(),
+                team: None,
+            })
+            .send()
+            .await?;
+        ensure!(
+            response.status() == reqwest::StatusCode::CREATED,
+            "POST /tasks answered {}",
+            response.status()
+        );
+    }
+    let since = epoch_micros();
+    client
+        .post(format!("{jira_url}/__up"))
+        .send()
+        .await?
+        .error_for_status()?;
+    std::fs::write(marker, "up")?;
+    let ids: Vec<String> = (first..first + issues).map(issue_id).collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let accepted = jira_writes(&client, &jira_url, since).await?;
+        let all = ids
+            .iter()
+            .all(|id| accepted.iter().any(|(i, _, _)| i == id));
+        if all || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Time for a second write, from any replica, to show.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let accepted = jira_writes(&client, &jira_url, since).await?;
+    let count = |id: &String| accepted.iter().filter(|(i, _, _)| i == id).count();
+    let once = ids.iter().filter(|id| count(id) == 1).count();
+    let more = ids.iter().filter(|id| count(id) > 1).count();
+    let missing = ids.iter().filter(|id| count(id) == 0).count();
+    println!("result issues={issues} once={once} more={more} missing={missing}");
     Ok(())
 }

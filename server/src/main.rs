@@ -11,7 +11,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("info");
-
-    startup::serve_or_exit(Settings::from_env()).await
+    let telemetry = telemetry::init("info");
+    let served = startup::serve_or_exit(Settings::from_env()).await;
+    telemetry.shutdown().await;
+    served
 }

@@ -156,7 +156,8 @@ async fn send(
     token: &str,
 ) -> Result<reqwest::Response, AtlassianError> {
     let (client, request) = request.bearer_auth(token).timeout(TIMEOUT).build_split();
-    let request = request.map_err(AtlassianError::Network)?;
+    let mut request = request.map_err(AtlassianError::Network)?;
+    propagate_trace(request.headers_mut());
     let method = if request.method() == reqwest::Method::GET {
         "GET"
     } else {
@@ -188,6 +189,37 @@ async fn send(
         return Err(AtlassianError::Status(response.status().as_u16()));
     }
     Ok(response)
+}
+
+/// The current span's trace context, for Jira and whatever traces Atlassian keeps: W3C
+/// `traceparent`, and the B3 headers Forge itself sends. Only when spans are exported (the
+/// context is otherwise empty), and never a token: ids and the sampled flag only.
+fn propagate_trace(headers: &mut reqwest::header::HeaderMap) {
+    use opentelemetry::trace::TraceContextExt as _;
+    use reqwest::header::HeaderValue;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let context = tracing::Span::current().context();
+    let span = context.span();
+    let span = span.span_context();
+    if !span.is_valid() {
+        return;
+    }
+    let (trace, id) = (span.trace_id().to_string(), span.span_id().to_string());
+    let sampled = if span.is_sampled() { "1" } else { "0" };
+    let headers_to_set = [
+        (
+            "traceparent",
+            format!("00-{trace}-{id}-{:02x}", span.trace_flags().to_u8()),
+        ),
+        ("x-b3-traceid", trace),
+        ("x-b3-spanid", id),
+        ("x-b3-sampled", sampled.to_owned()),
+    ];
+    for (name, value) in headers_to_set {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
 }
 
 /// `Retry-After` in either of its forms (RFC 9110 §10.2.3): delay-seconds, or an HTTP date,

@@ -12,7 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("info");
+    let telemetry = telemetry::init("info");
 
     let host = start_host().await?;
     let lookup = |name: &str| {
@@ -21,7 +21,9 @@ async fn main() -> anyhow::Result<()> {
             .or_else(|| std::env::var(name).ok())
     };
 
-    startup::serve_or_exit(Settings::from_lookup(lookup)).await
+    let served = startup::serve_or_exit(Settings::from_lookup(lookup)).await;
+    telemetry.shutdown().await;
+    served
 }
 
 /// Starts the local Forge host unless `FORGE_DEV_HOST=off`.

@@ -257,7 +257,7 @@ fn init_test_logging() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            server::telemetry::init("debug");
+            let _ = server::telemetry::init("debug");
         }
     });
 }
