@@ -34,3 +34,19 @@ LEPTOS_SITE_ROOT=target/site-config resource --lib-features config-view "$@"
 # The remote, with the ordinary release profile: the server crate alone, which depends on
 # nothing that mints tokens (server/tests/release_deps.rs).
 cargo build --release -p server --bin server
+
+# What is deployed, in one place: the remote as a tarball (the binary, with its migrations
+# compiled in, and the production settings to fill in), next to the resources `forge deploy`
+# uploads from target/site and target/site-config (manifest.yml names them).
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+triple="$(rustc -vV | sed -n 's/^host: //p')"
+name="team-tasks-remote-$version-$triple"
+deploy="target/deploy"
+rm -rf "$deploy/$name"
+mkdir -p "$deploy/$name"
+cp target/release/server "$deploy/$name/server"
+cp server/production.env "$deploy/$name/production.env"
+tar -C "$deploy" -czf "$deploy/$name.tar.gz" "$name"
+rm -rf "${deploy:?}/$name"
+(cd "$deploy" && sha256sum "$name.tar.gz" >"$name.tar.gz.sha256")
+echo "remote: $deploy/$name.tar.gz ($(du -h "$deploy/$name.tar.gz" | cut -f1)); resources: target/site, target/site-config"

@@ -19,9 +19,14 @@
 #    new issues, Jira up, one replica restarted. Pass: each issue's property written exactly
 #    once.
 #
-# Needs: target/release/server (scripts/release.sh), haproxy, psql, curl; builds the load
-# helper (debug) itself. Settings: RATE (150), SECONDS_OF_LOAD (45), WRITE_PERCENT (20),
-# ISSUES (20), ONCE_ISSUES (12), JIRA_FAIL_PERCENT (20), WRK_SECONDS (15), WRK_CONNECTIONS (32).
+# Runs the release artifact (target/deploy/team-tasks-remote-*.tar.gz, from scripts/release.sh),
+# unpacked, with its production.env and this test's values for the deployment-specific
+# settings. Needs haproxy, psql, curl; builds the load helper (debug) itself. Settings: RATE (150), SECONDS_OF_LOAD (45), WRITE_PERCENT (20),
+# ISSUES (20), ONCE_ISSUES (12), JIRA_FAIL_PERCENT (20), WRK_SECONDS (15), WRK_CONNECTIONS (32),
+# WRK_RESTART_SECONDS (35: the wrk run that spans a whole rolling restart),
+# REPLICA_ENV (extra "NAME=value …" for every replica, e.g. SHUTDOWN_GRACE_SECS=0 to see what
+# the grace period is for), HAPROXY_RETRIES (0: HAProxy retries nothing, so it cannot hide a
+# refused connection; its own default is 3 connection-level retries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,15 +40,17 @@ ONCE_ISSUES="${ONCE_ISSUES:-12}"
 JIRA_FAIL_PERCENT="${JIRA_FAIL_PERCENT:-20}"
 WRK_SECONDS="${WRK_SECONDS:-15}"
 WRK_CONNECTIONS="${WRK_CONNECTIONS:-32}"
+WRK_RESTART_SECONDS="${WRK_RESTART_SECONDS:-35}"
+REPLICA_ENV="${REPLICA_ENV:-}"
+HAPROXY_RETRIES="${HAPROXY_RETRIES:-0}"
 REPLICAS=3
 APP_ID="ari:cloud:ecosystem::app/3f1c9b52-7d44-4e0a-9a8e-51b2c6d0e7a4"
 TOKEN_KEY="$(head -c 32 /dev/urandom | base64)"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-SERVER="$TARGET_DIR/release/server"
 HELPER="$TARGET_DIR/debug/examples/load"
 WORK="$(mktemp -d)"
 OUT="$TARGET_DIR/load/replicas.md"
-declare -a PIDS=() PORTS=() REPLICA_PID=()
+declare -a PIDS=() PORTS=() METRICS_PORTS=() REPLICA_PID=()
 PG_BASE="" PG_DB="" HAPROXY_PID=""
 
 log() { printf '\n== [replicas] %s\n' "$*"; }
@@ -63,7 +70,15 @@ cleanup() {
 trap cleanup EXIT
 
 command -v haproxy >/dev/null || fail "haproxy is not installed (scripts/setup.sh test installs it)"
-[[ -x "$SERVER" ]] || fail "$SERVER is missing: run scripts/release.sh first"
+# The release artifact itself, as an operator would unpack it.
+ARTIFACT="$(ls -t "$TARGET_DIR"/deploy/team-tasks-remote-*.tar.gz 2>/dev/null | head -1)"
+[[ -n "$ARTIFACT" ]] || fail "no release artifact in $TARGET_DIR/deploy: run scripts/release.sh first"
+(cd "$TARGET_DIR/deploy" && sha256sum -c --quiet "$(basename "$ARTIFACT").sha256") || fail "$ARTIFACT does not match its checksum"
+mkdir -p "$WORK/artifact"
+tar -C "$WORK/artifact" --strip-components=1 -xzf "$ARTIFACT"
+SERVER="$WORK/artifact/server"
+# Its production settings, then this test's own values for what is deployment-specific.
+mapfile -t PRODUCTION_ENV < <(grep -E '^[A-Z_]+=' "$WORK/artifact/production.env")
 if [[ "$MODE" == bench ]] && ! command -v wrk >/dev/null; then apt-get install -y -qq wrk >/dev/null; fi
 cargo build -q -p server --example load
 
@@ -79,7 +94,10 @@ PG_DB="tt_replicas_$$_$RANDOM"
 timeout 30 psql -q "$PG_BASE" -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
 DB_URL="${PG_BASE%/*}/$PG_DB"
 
-for r in $(seq 0 $((REPLICAS - 1))); do PORTS[r]="$("$HELPER" free-port)"; done
+for r in $(seq 0 $((REPLICAS - 1))); do
+  PORTS[r]="$("$HELPER" free-port)"
+  METRICS_PORTS[r]="$("$HELPER" free-port)"
+done
 HAPROXY_PORT="$("$HELPER" free-port)"
 STATS_PORT="$("$HELPER" free-port)"
 
@@ -87,16 +105,17 @@ STATS_PORT="$("$HELPER" free-port)"
 start_replica() {
   local r=$1
   # The load is one user: lift the per-user limit, which would otherwise answer 429s.
-  env RUST_LOG=warn FORGE_APP_ID="$APP_ID" FORGE_JWKS_URL="$JWKS_URL" FORGE_API_HOSTS=127.0.0.1 \
-    LEPTOS_SITE_ADDR="127.0.0.1:${PORTS[r]}" DATABASE_URL="$DB_URL" TOKEN_ENCRYPTION_KEY="$TOKEN_KEY" \
-    RATE_LIMIT_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000 \
+  env -i PATH="$PATH" "${PRODUCTION_ENV[@]}" RUST_LOG=warn FORGE_APP_ID="$APP_ID" FORGE_JWKS_URL="$JWKS_URL" FORGE_API_HOSTS=127.0.0.1 \
+    LEPTOS_SITE_ADDR="127.0.0.1:${PORTS[r]}" METRICS_ADDR="127.0.0.1:${METRICS_PORTS[r]}" \
+    DATABASE_URL="$DB_URL" TOKEN_ENCRYPTION_KEY="$TOKEN_KEY" \
+    RATE_LIMIT_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000 $REPLICA_ENV \
     "$SERVER" >>"$WORK/replica-$r.log" 2>&1 &
   REPLICA_PID[r]=$!
 }
 
 # haproxy_status <index>: UP, DOWN, … as HAProxy's stats page says.
 haproxy_status() {
-  curl -fsS "http://127.0.0.1:$STATS_PORT/stats;csv" | awk -F, -v s="r$1" '
+  curl -fsS "http://127.0.0.1:$STATS_PORT/stats;csv" 2>/dev/null | awk -F, -v s="r$1" '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     $1 == "replicas" && $2 == s { print $col["status"] }'
 }
@@ -135,9 +154,9 @@ defaults
   timeout client 30s
   timeout server 30s
   timeout check 2s
-  # Connection-level retries only (HAProxy's default): never a request the server has seen.
-  retries 3
-  option redispatch
+  # No retries at all: a request the replicas failed to answer would count as failed, not
+  # be hidden by a retry on another replica (see HAPROXY_RETRIES).
+  retries $HAPROXY_RETRIES
 frontend remote
   bind 127.0.0.1:$HAPROXY_PORT
   default_backend replicas
@@ -189,6 +208,13 @@ field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 [[ "$(field "$RESULT" final_ok)" == true ]] || fail "Jira does not hold every issue's final progress: $RESULT"
 (( $(field "$RESULT" writes) > 0 )) || fail "no write was acknowledged: $RESULT"
 read -r RETRIES REDISPATCHES <<<"$(haproxy_retries)"
+# Each replica's metrics count its share of the load (all were restarted well before the load
+# ended), by route template.
+for r in $(seq 0 $((REPLICAS - 1))); do
+  scraped="$(curl -fsS "http://127.0.0.1:${METRICS_PORTS[r]}/metrics")" || fail "replica $r serves no metrics"
+  grep -q '^http_server_request_duration_seconds_count{.*http_route="/tasks"' <<<"$scraped" \
+    || fail "replica $r counted no GET /tasks"
+done
 
 log "outbox: $ONCE_ISSUES changes while Jira is down, then Jira up and a replica restarted"
 "$HELPER" once "$BASE" "$WORK" "$ISSUES" "$ONCE_ISSUES" "$WORK/jira-up" >"$WORK/once.out" 2>&1 &
@@ -200,6 +226,13 @@ wait "$ONCE_PID" || { cat "$WORK/once.out"; fail "the outbox phase failed"; }
 ONCE="$(grep '^result ' "$WORK/once.out")"
 echo "$ONCE"
 [[ "$(field "$ONCE" once)" == "$ONCE_ISSUES" ]] || fail "each due property must be written exactly once: $ONCE"
+
+# Every replica sees an empty outbox now.
+for r in $(seq 0 $((REPLICAS - 1))); do
+  scraped="$(curl -fsS "http://127.0.0.1:${METRICS_PORTS[r]}/metrics")" || fail "replica $r serves no metrics"
+  grep -qx 'outbox_rows 0' <<<"$scraped" || fail "replica $r sees rows still due: $(grep '^outbox' <<<"$scraped")"
+done
+curl -fsS -o /dev/null "http://127.0.0.1:$HAPROXY_PORT/metrics" 2>/dev/null && fail "/metrics answers on the public port"
 
 if grep -qE 'ERROR|panicked' "$WORK"/replica-*.log; then
   grep -m 20 -hE 'ERROR|panicked' "$WORK"/replica-*.log
@@ -224,7 +257,10 @@ if [[ "$MODE" == bench ]]; then
   TOKEN="$(cat "$WORK/issue-0.jwt")"
   # wrk_through <label> [restart]: GET /tasks through HAProxy, optionally with a rolling restart.
   wrk_through() {
-    timeout $((WRK_SECONDS + 60)) wrk -t1 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency \
+    # A rolling restart takes about 3 × (grace + start + 2 s): wrk runs through all of it.
+    local seconds=$WRK_SECONDS
+    [[ "${2:-}" == restart ]] && seconds=$WRK_RESTART_SECONDS
+    timeout $((seconds + 60)) wrk -t1 -c"$WRK_CONNECTIONS" -d"${seconds}s" --latency \
       -H "authorization: Bearer $TOKEN" "$BASE/tasks" >"$WORK/wrk.txt" &
     local wrk_pid=$!
     # In this shell, which started the replicas and so can wait for them.
@@ -248,7 +284,7 @@ if [[ "$MODE" == bench ]]; then
   }
   {
     echo
-    echo "GET /tasks through HAProxy, wrk -t1 -c$WRK_CONNECTIONS, ${WRK_SECONDS} s each, one issue token:"
+    echo "GET /tasks through HAProxy, wrk -t1 -c$WRK_CONNECTIONS, one issue token; steady for ${WRK_SECONDS} s, then ${WRK_RESTART_SECONDS} s spanning a restart of each replica in turn:"
     echo
     echo "| run | req/s | p50 ms | p99 ms | max ms | failed/requests |"
     echo "|---|---|---|---|---|---|"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, Rust unit and integration tests (SQLite and
-# PostgreSQL), the manifest check, the release build with its bundle-size report, and the
-# Playwright suite (Forge CSP render, local Forge host, bridge conformance, release server).
+# PostgreSQL), the manifest check, the release build with its bundle-size report, the scale-out
+# test (three replicas behind HAProxy), and the Playwright suite (Forge CSP render, local Forge
+# host, bridge conformance, release server).
 # Installs whatever is missing first. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +60,9 @@ trap 'scripts/postgres.sh stop' EXIT
 TEST_DATABASE_URL=$(scripts/postgres.sh)
 export TEST_DATABASE_URL
 cargo test -p server --locked --test api --test db 2>&1 | tee "$logs/cargo-postgres.log"
+
+step "scale-out: three release replicas on PostgreSQL behind HAProxy, restarted under load"
+POSTGRES_URL=$TEST_DATABASE_URL scripts/replicas.sh 2>&1 | tee "$logs/replicas.log"
 unset TEST_DATABASE_URL
 
 step "debug forge-devhost (the local Forge host and the remote) for Playwright"
@@ -73,5 +77,6 @@ step "summary"
 cargo_passed=$(grep -hoE '^test result: ok\. [0-9]+ passed' "$logs"/cargo-*.log | awk '{s += $4} END {print s + 0}')
 pw_passed=$(grep -hoE '^ *[0-9]+ passed' "$logs/playwright.log" | tail -1 | awk '{print $1 + 0}')
 echo
-echo "cargo test: $cargo_passed passed; playwright: $pw_passed passed; in $(( $(date +%s) - start )) s"
-echo "$((cargo_passed + pw_passed)) passed, 0 failed"
+replicas_passed=$(grep -c '^== \[replicas\] passed' "$logs/replicas.log")
+echo "cargo test: $cargo_passed passed; playwright: $pw_passed passed; replicas: $replicas_passed passed; in $(( $(date +%s) - start )) s"
+echo "$((cargo_passed + pw_passed + replicas_passed)) passed, 0 failed"

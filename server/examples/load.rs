@@ -10,7 +10,11 @@
 //! load writes <base-url> <dir> <issues> <requests-per-second> <seconds>
 //! load mixed <base-url> <dir> <issues> <requests-per-second> <seconds> <write-percent>
 //! load once <base-url> <dir> <first-issue> <issues> <marker-file>
+//! load otlp-sink <dir> <seconds>
 //! ```
+//!
+//! `otlp-sink` accepts OTLP/HTTP exports for `seconds` (writing its URL to `<dir>/otlp-url`)
+//! and discards them: the receiving end when measuring what tracing costs the remote.
 //!
 //! `jwks` writes `<dir>/jwks-url` and three tokens signed by a fresh key: `<dir>/issue-panel.jwt`
 //! (a Jira issue panel), `<dir>/macro.jwt` (a Confluence macro whose saved configuration is
@@ -102,6 +106,18 @@ async fn main() -> anyhow::Result<()> {
         }
         ["once", base_url, dir, first, issues, marker] => {
             once(base_url, dir, first.parse()?, issues.parse()?, marker).await
+        }
+        ["otlp-sink", dir, seconds] => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            std::fs::write(std::path::Path::new(dir).join("otlp-url"), url)?;
+            let app = axum::Router::new().route(
+                "/v1/traces",
+                axum::routing::post(|_: axum::body::Bytes| async { "" }),
+            );
+            let serve = axum::serve(listener, app);
+            let _ = tokio::time::timeout(Duration::from_secs(seconds.parse()?), serve).await;
+            Ok(())
         }
         ["seed", base_url, token_file, team, count] => {
             let token = std::fs::read_to_string(token_file)?;

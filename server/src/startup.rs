@@ -6,7 +6,10 @@ use app::ssr::Services;
 use axum::{http::StatusCode, middleware, Router};
 use forge_fit::{require_fit, FitConfig, FitVerifier, JwksConfig};
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
-use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::{
+    classify::ServerErrorsFailureClass, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
 
 use crate::{
     configuration::{ConfigError, Settings},
@@ -305,8 +308,21 @@ pub fn router(state: AppState) -> Router {
     } else {
         app
     };
-    app.layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
-        .with_state(state)
+    let draining = state.draining.clone();
+    let on_failure = move |class: ServerErrorsFailureClass,
+                           latency: Duration,
+                           _: &tracing::Span| {
+        // While draining, the 503s are `/readyz` saying so to each health check: expected.
+        if !draining.is_draining() {
+            tracing::error!(classification = %class, latency_ms = latency.as_millis() as u64, "response failed");
+        }
+    };
+    app.layer(
+        TraceLayer::new_for_http()
+            .make_span_with(telemetry::request_span)
+            .on_failure(on_failure),
+    )
+    .with_state(state)
 }
 
 async fn shutdown_signal() {

@@ -10,7 +10,9 @@
 //! The exporter is OpenTelemetry's batch exporter over OTLP/HTTP with protobuf; it reads the
 //! standard variables (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`,
 //! `OTEL_SERVICE_NAME`, `OTEL_BSP_SCHEDULE_DELAY`, …). Every request is recorded, whatever
-//! sampling decision Forge's `x-b3-sampled` carries: these traces are the operator's.
+//! sampling decision Forge's `x-b3-sampled` carries: these traces are the operator's. Which
+//! spans are exported is `TRACES_FILTER` (`RUST_LOG` syntax, default `info`), apart from the
+//! logs' `RUST_LOG`.
 
 use std::sync::OnceLock;
 
@@ -70,13 +72,20 @@ pub fn init(default_filter: &str) -> Telemetry {
         },
         _ => None,
     };
+    // Filtered apart from the logs, so that RUST_LOG=warn keeps the logs quiet without
+    // losing the request spans, which are at info.
     let traces = provider.as_ref().map(|provider| {
         use opentelemetry::trace::TracerProvider as _;
-        tracing_opentelemetry::layer().with_tracer(provider.tracer("team-tasks-remote"))
+        let filter = std::env::var("TRACES_FILTER")
+            .ok()
+            .and_then(|f| EnvFilter::try_new(f).ok())
+            .unwrap_or_else(|| EnvFilter::new("info"));
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("team-tasks-remote"))
+            .with_filter(filter)
     });
     let installed = tracing_subscriber::registry()
-        .with(filter)
-        .with(logs)
+        .with(logs.with_filter(filter))
         .with(traces)
         .try_init()
         .is_ok();
