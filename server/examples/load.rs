@@ -493,13 +493,7 @@ async fn writes(
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     let accepted: Vec<Write> = loop {
-        let mut accepted: Vec<Write> = client
-            .get(format!("{jira_url}/__writes"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        accepted.retain(|(_, _, at)| *at >= since);
+        let accepted = jira_writes(&client, &jira_url, since).await?;
         let mut last = std::collections::HashMap::<&str, u32>::new();
         for (issue, total, _) in &accepted {
             last.insert(issue, *total);
@@ -569,7 +563,7 @@ fn issue_tokens(dir: &std::path::Path, first: usize, count: usize) -> anyhow::Re
         .collect()
 }
 
-/// Accepted writes per issue, and each issue's last `(done, total)`, from `since` on.
+/// The writes the Jira stand-in accepted from `since` (µs since the epoch) on, in order.
 async fn jira_writes(
     client: &reqwest::Client,
     jira_url: &str,

@@ -89,8 +89,8 @@ pub struct Settings {
     /// default 5). See [`crate::shutdown`].
     pub shutdown_grace: Duration,
     /// The most time from SIGTERM to exit, grace period included: what is still running then
-    /// is cut off (`SHUTDOWN_TIMEOUT_SECS`, default 20, below the 30 s after which Kubernetes,
-    /// ECS and systemd kill a process).
+    /// is cut off (`SHUTDOWN_TIMEOUT_SECS`, default 20, below the 30 s after which Kubernetes
+    /// and ECS kill a process by default; systemd waits 90 s).
     pub shutdown_timeout: Duration,
     /// Where Prometheus scrapes `/metrics` (`METRICS_ADDR`); no metrics listener when unset.
     /// Never the public port. See [`crate::metrics`].

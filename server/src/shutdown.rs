@@ -10,7 +10,8 @@
 //! 3. stops accepting, closes idle connections and lets requests in flight finish; the
 //!    outbox worker and the retention job finish the pass they are in;
 //! 4. exits 0. Whatever still runs `SHUTDOWN_TIMEOUT_SECS` (default 20) after the signal is cut
-//!    off, with a warning, so the process is gone before an orchestrator's SIGKILL (30 s).
+//!    off, with a warning, so the process is gone before an orchestrator's SIGKILL (30 s by
+//!    default on Kubernetes and ECS).
 //!
 //! The grace period must exceed the balancer's time to mark a replica down (its check
 //! interval times its fall count): README's HAProxy recipe checks every 500 ms and falls after

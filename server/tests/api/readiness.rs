@@ -1,6 +1,6 @@
 //! `/readyz`: what a load balancer checks. No token, and nothing in the answer but up or down.
 
-use axum::body::Body;
+use axum::{body::Body, Router};
 use http::Request;
 use reqwest::StatusCode;
 use server::{configuration::Settings, db::Database, startup};
@@ -26,10 +26,14 @@ async fn readyz_says_ready_without_a_token_and_nothing_more() {
     assert_eq!(body, serde_json::json!({ "status": "ready" }));
 }
 
-/// The router alone, over a database whose pool this test closes: the same state a replica
-/// is in when its database is gone.
-#[tokio::test]
-async fn readyz_is_a_503_once_the_database_stops_answering_and_healthz_stays_up() {
+/// The router alone, driven in-process, over a fresh database: nothing listens at the JWKS
+/// URL, and nothing here needs a key. The directory keeps a SQLite file alive.
+async fn in_process() -> (
+    startup::AppState,
+    Database,
+    Router,
+    Option<tempfile::TempDir>,
+) {
     let settings = Settings::from_lookup(|name| match name {
         "FORGE_APP_ID" => Some(APP_ID.into()),
         "FORGE_JWKS_URL" => Some("http://127.0.0.1:9/jwks.json".into()),
@@ -37,56 +41,52 @@ async fn readyz_is_a_503_once_the_database_stops_answering_and_healthz_stays_up(
         _ => None,
     })
     .unwrap();
-    let (url, _dir) = fresh_database_url().await;
+    let (url, dir) = fresh_database_url().await;
     let db = Database::connect(&url).await.unwrap();
     let state = startup::AppState::new(settings, db.clone()).unwrap();
     let router = startup::router(state.clone());
-    let get = |path: &str| {
-        router
-            .clone()
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
-    };
-    assert_eq!(get("/readyz").await.unwrap().status(), StatusCode::OK);
+    (state, db, router, dir)
+}
+
+async fn get(router: &Router, path: &str) -> axum::response::Response {
+    router
+        .clone()
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+}
+
+/// A closed pool: the state a replica is in when its database is gone.
+#[tokio::test]
+async fn readyz_is_a_503_once_the_database_stops_answering_and_healthz_stays_up() {
+    let (_state, db, router, _dir) = in_process().await;
+    assert_eq!(get(&router, "/readyz").await.status(), StatusCode::OK);
 
     db.pool().close().await;
-    let response = get("/readyz").await.unwrap();
+    let response = get(&router, "/readyz").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body = axum::body::to_bytes(response.into_body(), 1024)
         .await
         .unwrap();
     assert_eq!(&body[..], br#"{"status":"not_ready"}"#);
-    assert_eq!(get("/healthz").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get(&router, "/healthz").await.status(), StatusCode::OK);
 }
 
 /// Draining (what SIGTERM sets): not ready, and every answer asks the client to reconnect
 /// elsewhere, while requests are still served.
 #[tokio::test]
 async fn while_draining_readyz_is_a_503_and_answers_close_their_connection() {
-    let settings = Settings::from_lookup(|name| match name {
-        "FORGE_APP_ID" => Some(APP_ID.into()),
-        "FORGE_JWKS_URL" => Some("http://127.0.0.1:9/jwks.json".into()),
-        "TOKEN_ENCRYPTION_KEY" => Some(TOKEN_KEY.into()),
-        _ => None,
-    })
-    .unwrap();
-    let (url, _dir) = fresh_database_url().await;
-    let state = startup::AppState::new(settings, Database::connect(&url).await.unwrap()).unwrap();
-    let router = startup::router(state.clone());
-    let get = |path: &str| {
-        router
-            .clone()
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
-    };
+    let (state, _db, router, _dir) = in_process().await;
     state.draining.start();
-    let ready = get("/readyz").await.unwrap();
+    let ready = get(&router, "/readyz").await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(ready.headers()["connection"], "close");
-    let health = get("/healthz").await.unwrap();
+    let health = get(&router, "/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.headers()["connection"], "close");
     // An API route is still served (here: refused for want of a token, as ever).
     assert_eq!(
-        get("/whoami").await.unwrap().status(),
+        get(&router, "/whoami").await.status(),
         StatusCode::UNAUTHORIZED
     );
 }
