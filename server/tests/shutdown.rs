@@ -1,68 +1,84 @@
 //! SIGTERM on the real `server` binary: not ready at once, still serving through the grace
-//! period, then closed, and exit status 0 within the shutdown timeout.
+//! period, then closed, and exit status 0 within the shutdown timeout, even with a request
+//! still running.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
 
 use std::{
     net::TcpStream,
-    process::{Command, Stdio},
+    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+use helpers::{claims, JwksMode, JwksServer, APP_ID, KEY, STRANGER, TOKEN_KEY};
+
+/// The binary on a free port, with a fresh SQLite database and `env` on top; once it is ready.
+async fn start(jwks_url: &str, env: &[(&str, &str)]) -> (Child, u16, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port()
-}
-
-#[tokio::test]
-async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0() {
-    let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
+        .port();
+    let server = Command::new(env!("CARGO_BIN_EXE_server"))
         .env_clear()
-        .env(
-            "FORGE_APP_ID",
-            "ari:cloud:ecosystem::app/3f1c9b52-7d44-4e0a-9a8e-51b2c6d0e7a4",
-        )
-        // Nothing listens there: the keys would be fetched on first use, which never comes.
-        .env("FORGE_JWKS_URL", "http://127.0.0.1:9/jwks.json")
-        .env(
-            "TOKEN_ENCRYPTION_KEY",
-            "dGVhbS10YXNrcy10ZXN0LXRva2VuLWtleS0zMmJ5dGU=",
-        )
+        .env("FORGE_APP_ID", APP_ID)
+        .env("FORGE_JWKS_URL", jwks_url)
+        .env("TOKEN_ENCRYPTION_KEY", TOKEN_KEY)
         .env(
             "DATABASE_URL",
             format!("sqlite://{}/t.db", data.path().display()),
         )
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("SHUTDOWN_GRACE_SECS", "2")
-        .env("SHUTDOWN_TIMEOUT_SECS", "6")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let ready = async || {
-        client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-    };
     let started = Instant::now();
-    while ready().await.ok() != Some(200) {
+    while ready(port).await != Some(200) {
         assert!(started.elapsed() < Duration::from_secs(30), "never ready");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (server, port, data)
+}
 
-    let signalled = Instant::now();
+async fn ready(port: u16) -> Option<u16> {
+    reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .ok()
+        .map(|r| r.status().as_u16())
+}
+
+fn sigterm(server: &Child) {
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(server.id() as i32, libc::SIGTERM) }, 0);
+}
+
+async fn exit_code(mut server: Child) -> Option<i32> {
+    tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap()
+        .unwrap()
+        .code()
+}
+
+#[tokio::test]
+async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0() {
+    // Nothing listens there: the keys would be fetched on first use, which never comes.
+    let (server, port, _data) = start(
+        "http://127.0.0.1:9/jwks.json",
+        &[("SHUTDOWN_GRACE_SECS", "2"), ("SHUTDOWN_TIMEOUT_SECS", "6")],
+    )
+    .await;
+
+    let signalled = Instant::now();
+    sigterm(&server);
     let mut not_ready_after = None;
     while signalled.elapsed() < Duration::from_millis(1500) {
-        if ready().await.unwrap() == 503 {
+        if ready(port).await == Some(503) {
             not_ready_after = Some(signalled.elapsed());
             break;
         }
@@ -74,7 +90,9 @@ async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0(
         "{not_ready_after:?}"
     );
     // Inside the grace period: still served, on a connection it asks to close.
-    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(health.headers()["connection"], "close");
     assert!(
@@ -82,12 +100,9 @@ async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0(
         "the test was too slow to see the grace period"
     );
 
-    let status = tokio::task::spawn_blocking(move || server.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let code = exit_code(server).await;
     let took = signalled.elapsed();
-    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert_eq!(code, Some(0));
     assert!(
         took >= Duration::from_secs(2),
         "exited after {took:?}, before the grace period ended"
@@ -99,5 +114,58 @@ async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0(
     assert!(
         TcpStream::connect(("127.0.0.1", port)).is_err(),
         "still listening"
+    );
+}
+
+/// A request that outlives the timeout (here: waiting on a JWKS fetch that takes 30 s) does not
+/// hold the process: it exits 0 at SHUTDOWN_TIMEOUT_SECS, and that request is cut off.
+#[tokio::test]
+async fn a_request_still_running_at_the_shutdown_timeout_is_cut_off_and_the_exit_is_0() {
+    let jwks = JwksServer::start(&[&KEY]).await;
+    let (server, port, _data) = start(
+        &jwks.url,
+        &[
+            ("SHUTDOWN_GRACE_SECS", "0"),
+            ("SHUTDOWN_TIMEOUT_SECS", "2"),
+            ("FORGE_JWKS_REFETCH_INTERVAL_SECS", "1"),
+        ],
+    )
+    .await;
+    // Past the refetch interval, so an unknown key id fetches the keys again, slowly.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    jwks.set_mode(JwksMode::Slow(Duration::from_secs(30)));
+    let hits = jwks.hits();
+    let stuck = tokio::spawn(
+        reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/whoami"))
+            .bearer_auth(STRANGER.sign(&claims()))
+            .send(),
+    );
+    let waiting = Instant::now();
+    while jwks.hits() == hits {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(5),
+            "the request never fetched the keys"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let signalled = Instant::now();
+    sigterm(&server);
+    let code = exit_code(server).await;
+    let took = signalled.elapsed();
+    assert_eq!(code, Some(0));
+    assert!(
+        took >= Duration::from_millis(1900),
+        "exited after {took:?}, before the timeout"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "exited after {took:?}: the timeout did not hold"
+    );
+    let answer = stuck.await.unwrap();
+    assert!(
+        answer.is_err(),
+        "the stuck request was answered: {answer:?}"
     );
 }
