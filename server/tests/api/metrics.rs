@@ -147,3 +147,42 @@ async fn requests_verifications_refusals_the_pool_and_the_outbox_are_counted() {
         "{after}"
     );
 }
+
+#[tokio::test]
+async fn jira_calls_are_counted_by_method_and_result() {
+    let jira = crate::tasks::JiraStub::start().await;
+    let app = metrics_app().await;
+    let count = |text: &str, result: &str| {
+        sample(
+            text,
+            "jira_requests_total",
+            &[
+                r#"http_request_method="PUT""#,
+                &format!(r#"result="{result}""#),
+            ],
+        )
+        .unwrap_or(0.0)
+    };
+    let before = scrape(&app).await;
+    // Each create writes the issue's progress to Jira before it answers.
+    app.create(&crate::tasks::panel(&jira), "Counted").await;
+    jira.set_down(true);
+    app.create(&crate::tasks::panel(&jira), "Counted while Jira is down")
+        .await;
+
+    let after = scrape(&app).await;
+    assert!(count(&after, "ok") >= count(&before, "ok") + 1.0, "{after}");
+    assert!(
+        count(&after, "server_error") >= count(&before, "server_error") + 1.0,
+        "{after}"
+    );
+    assert!(
+        sample(
+            &after,
+            "jira_request_duration_seconds_count",
+            &[r#"result="ok""#]
+        )
+        .is_some(),
+        "{after}"
+    );
+}
