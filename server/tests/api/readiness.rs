@@ -26,14 +26,21 @@ async fn readyz_says_ready_without_a_token_and_nothing_more() {
     assert_eq!(body, serde_json::json!({ "status": "ready" }));
 }
 
-/// The router alone, driven in-process, over a fresh database: nothing listens at the JWKS
-/// URL, and nothing here needs a key. The directory keeps a SQLite file alive.
-async fn in_process() -> (
+type InProcess = (
     startup::AppState,
     Database,
     Router,
     Option<tempfile::TempDir>,
-) {
+);
+
+/// The router alone, driven in-process, over a fresh database: nothing listens at the JWKS
+/// URL, and nothing here needs a key. The directory keeps a SQLite file alive.
+async fn in_process() -> InProcess {
+    in_process_with(None).await
+}
+
+/// [`in_process`], with a pool of at most `max_connections`.
+async fn in_process_with(max_connections: Option<u32>) -> InProcess {
     let settings = Settings::from_lookup(|name| match name {
         "FORGE_APP_ID" => Some(APP_ID.into()),
         "FORGE_JWKS_URL" => Some("http://127.0.0.1:9/jwks.json".into()),
@@ -42,7 +49,7 @@ async fn in_process() -> (
     })
     .unwrap();
     let (url, dir) = fresh_database_url().await;
-    let db = Database::connect(&url).await.unwrap();
+    let db = Database::connect_with(&url, max_connections).await.unwrap();
     let state = startup::AppState::new(settings, db.clone()).unwrap();
     let router = startup::router(state.clone());
     (state, db, router, dir)
@@ -70,6 +77,21 @@ async fn readyz_is_a_503_once_the_database_stops_answering_and_healthz_stays_up(
         .unwrap();
     assert_eq!(&body[..], br#"{"status":"not_ready"}"#);
     assert_eq!(get(&router, "/healthz").await.status(), StatusCode::OK);
+}
+
+/// Every connection busy with requests: the probe cannot get one in time, yet the database
+/// answers. Ready, or a load peak would take every replica out of rotation at once.
+#[tokio::test]
+async fn readyz_stays_ready_when_every_pooled_connection_is_busy() {
+    let (_state, db, router, _dir) = in_process_with(Some(1)).await;
+    let _busy = db.pool().acquire().await.unwrap();
+    assert!(db.is_saturated());
+    let started = std::time::Instant::now();
+    assert_eq!(get(&router, "/readyz").await.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "answered without waiting for the probe"
+    );
 }
 
 /// Draining (what SIGTERM sets): not ready, and every answer asks the client to reconnect

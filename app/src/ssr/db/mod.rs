@@ -153,6 +153,12 @@ impl Database {
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.pool.execute("SELECT 1").await.map(drop)
     }
+
+    /// Every connection the pool may open is open and in use: the database is answering, just
+    /// busy. A failing database closes connections, so its pool is not full.
+    pub fn is_saturated(&self) -> bool {
+        self.pool.size() >= self.pool.options().get_max_connections() && self.pool.num_idle() == 0
+    }
 }
 
 /// `sqlite://path` with the file created on first use, its directory too.
