@@ -289,6 +289,11 @@ pub fn router(state: AppState) -> Router {
     } else {
         app
     };
+    let app = if telemetry::exporting() {
+        app.route_layer(middleware::from_fn(telemetry::name_span_after_route))
+    } else {
+        app
+    };
 
     let app = app
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
@@ -320,6 +325,7 @@ pub fn router(state: AppState) -> Router {
     app.layer(
         TraceLayer::new_for_http()
             .make_span_with(telemetry::request_span)
+            .on_response(telemetry::record_response)
             .on_failure(on_failure),
     )
     .with_state(state)

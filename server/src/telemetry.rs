@@ -147,23 +147,84 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         .map(str::to_owned)
         .unwrap_or_else(|| fresh_hex(16));
     let path: String = request.uri().path().chars().take(256).collect();
+    if !exporting() {
+        return tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = path.as_str(),
+            trace_id = %trace_id,
+            span_id = %span_id,
+            // Filled in once the FIT is verified.
+            installation = tracing::field::Empty,
+            principal = tracing::field::Empty,
+        );
+    }
+    // Exported, the span also gets what trace viewers show: a name ("GET /tasks", once the
+    // route is known), its kind and OpenTelemetry's HTTP attributes. Not in the logs: those
+    // fields would only repeat what each line says already.
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
         path = path.as_str(),
         trace_id = %trace_id,
         span_id = %span_id,
-        // Filled in once the FIT is verified.
         installation = tracing::field::Empty,
         principal = tracing::field::Empty,
+        // Renamed after the route once it is known (`name_span_after_route`).
+        "otel.name" = %request.method(),
+        "otel.kind" = "server",
+        "otel.status_code" = tracing::field::Empty,
+        "http.route" = tracing::field::Empty,
+        "http.response.status_code" = tracing::field::Empty,
     );
-    if EXPORTING.get().is_some() {
-        // The id the logs show (Forge's, or the fresh one) is the exported trace's id too.
-        if let Some(parent) = b3_parent(&trace_id, &span_id) {
-            let _ = span.set_parent(parent);
-        }
+    // The id the logs show (Forge's, or the fresh one) is the exported trace's id too.
+    if let Some(parent) = b3_parent(&trace_id, &span_id) {
+        let _ = span.set_parent(parent);
     }
     span
+}
+
+/// Whether spans are exported (`OTEL_EXPORTER_OTLP_ENDPOINT` set and the exporter installed).
+pub fn exporting() -> bool {
+    EXPORTING.get().is_some()
+}
+
+/// A route layer, when exporting: names the request's span after its route template
+/// (`POST /tasks`), as OpenTelemetry's HTTP conventions name server spans.
+pub async fn name_span_after_route(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(route) = request.extensions().get::<axum::extract::MatchedPath>() {
+        let span = Span::current();
+        span.record("http.route", route.as_str());
+        // The OpenTelemetry span has started (its parent was set): renamed through the API, as
+        // tracing-opentelemetry applies `otel.name` only to a span not started yet.
+        span.context()
+            .span()
+            .update_name(format!("{} {}", request.method(), route.as_str()));
+    }
+    next.run(request).await
+}
+
+/// What the trace layer does with each response: the status on the span (a no-op unless
+/// exporting) and tower-http's usual debug line.
+pub fn record_response<B>(
+    response: &axum::http::Response<B>,
+    latency: std::time::Duration,
+    span: &Span,
+) {
+    let status = response.status();
+    // An i64: tracing-opentelemetry exports a u64 as a string, OpenTelemetry wants an int.
+    span.record("http.response.status_code", i64::from(status.as_u16()));
+    if status.is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
+    tracing::debug!(
+        status = status.as_u16(),
+        latency_ms = latency.as_millis() as u64,
+        "finished processing request"
+    );
 }
 
 fn is_hex_of_len(id: &str, lengths: &[usize]) -> bool {

@@ -14,29 +14,43 @@ use std::{
 
 use helpers::{claims, JwksMode, JwksServer, APP_ID, KEY, STRANGER, TOKEN_KEY};
 
+/// A server process, killed if the test ends (or panics) before it exits.
+struct Running(Option<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// The binary on a free port, with a fresh SQLite database and `env` on top; once it is ready.
-async fn start(jwks_url: &str, env: &[(&str, &str)]) -> (Child, u16, tempfile::TempDir) {
+async fn start(jwks_url: &str, env: &[(&str, &str)]) -> (Running, u16, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let server = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env_clear()
-        .env("FORGE_APP_ID", APP_ID)
-        .env("FORGE_JWKS_URL", jwks_url)
-        .env("TOKEN_ENCRYPTION_KEY", TOKEN_KEY)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/t.db", data.path().display()),
-        )
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let server = Running(Some(
+        Command::new(env!("CARGO_BIN_EXE_server"))
+            .env_clear()
+            .env("FORGE_APP_ID", APP_ID)
+            .env("FORGE_JWKS_URL", jwks_url)
+            .env("TOKEN_ENCRYPTION_KEY", TOKEN_KEY)
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/t.db", data.path().display()),
+            )
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
     let started = Instant::now();
     while ready(port).await != Some(200) {
         assert!(started.elapsed() < Duration::from_secs(30), "never ready");
@@ -52,13 +66,15 @@ async fn ready(port: u16) -> Option<u16> {
         .map(|r| r.status().as_u16())
 }
 
-fn sigterm(server: &Child) {
+fn sigterm(server: &Running) {
+    let pid = server.0.as_ref().expect("running").id();
     // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(server.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
 }
 
-async fn exit_code(mut server: Child) -> Option<i32> {
-    tokio::task::spawn_blocking(move || server.wait())
+async fn exit_code(mut server: Running) -> Option<i32> {
+    let mut child = server.0.take().expect("running");
+    tokio::task::spawn_blocking(move || child.wait())
         .await
         .unwrap()
         .unwrap()

@@ -14,7 +14,9 @@ use std::{
 
 use axum::{body::Bytes, http::HeaderMap, routing, Router};
 use opentelemetry_proto::tonic::{
-    collector::trace::v1::ExportTraceServiceRequest, common::v1::any_value::Value, trace::v1::Span,
+    collector::trace::v1::ExportTraceServiceRequest,
+    common::v1::any_value::Value,
+    trace::v1::{span::SpanKind, Span},
 };
 use prost::Message as _;
 
@@ -24,6 +26,17 @@ const TRACE_ID: &str = "6b8f4f3c2a1d0e9f8a7b6c5d4e3f2a1b";
 const PARENT_SPAN_ID: &str = "a1b2c3d4e5f60718";
 const SYSTEM_TOKEN: &str = "system-token-never-in-a-trace-7f3e";
 const USER_TOKEN: &str = "user-token-never-in-a-trace-1c9d";
+
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
 
 async fn listen(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -92,7 +105,7 @@ async fn a_requests_span_is_in_forges_trace_with_its_installation_and_no_token()
         .local_addr()
         .unwrap()
         .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
+    let server = Command::new(env!("CARGO_BIN_EXE_server"))
         .env_clear()
         .env("FORGE_APP_ID", APP_ID)
         .env("FORGE_JWKS_URL", &jwks.url)
@@ -111,6 +124,8 @@ async fn a_requests_span_is_in_forges_trace_with_its_installation_and_no_token()
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    // Killed if an assertion fails before the test stops it.
+    let mut server = KillOnDrop(Some(server));
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let started = Instant::now();
@@ -143,7 +158,7 @@ async fn a_requests_span_is_in_forges_trace_with_its_installation_and_no_token()
             .lock()
             .unwrap()
             .iter()
-            .find(|s| s.name == "request" && hex(&s.trace_id) == TRACE_ID)
+            .find(|s| hex(&s.trace_id) == TRACE_ID && hex(&s.parent_span_id) == PARENT_SPAN_ID)
             .cloned();
         if let Some(span) = found {
             break span;
@@ -160,6 +175,17 @@ async fn a_requests_span_is_in_forges_trace_with_its_installation_and_no_token()
         Some(claims.app.installation_id.as_str())
     );
     assert_eq!(attribute(&request_span, "method").as_deref(), Some("POST"));
+    // Named and described as OpenTelemetry's HTTP conventions say, for trace viewers.
+    assert_eq!(request_span.name, "POST /tasks");
+    assert_eq!(request_span.kind, SpanKind::Server as i32);
+    assert_eq!(
+        attribute(&request_span, "http.route").as_deref(),
+        Some("/tasks")
+    );
+    assert_eq!(
+        attribute(&request_span, "http.response.status_code").as_deref(),
+        Some("IntValue(201)")
+    );
 
     // The Jira call went out in the same trace, from a span of this request.
     let calls = jira_calls.lock().unwrap().clone();
@@ -173,8 +199,9 @@ async fn a_requests_span_is_in_forges_trace_with_its_installation_and_no_token()
 
     // Stop the server: what is still buffered is flushed on the way out.
     // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(server.id() as i32, libc::SIGTERM) }, 0);
-    let status = tokio::task::spawn_blocking(move || server.wait())
+    let mut child = server.0.take().unwrap();
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = tokio::task::spawn_blocking(move || child.wait())
         .await
         .unwrap()
         .unwrap();
