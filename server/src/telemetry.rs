@@ -147,39 +147,33 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         .map(str::to_owned)
         .unwrap_or_else(|| fresh_hex(16));
     let path: String = request.uri().path().chars().take(256).collect();
-    if !exporting() {
-        return tracing::info_span!(
-            "request",
-            method = %request.method(),
-            path = path.as_str(),
-            trace_id = %trace_id,
-            span_id = %span_id,
-            // Filled in once the FIT is verified.
-            installation = tracing::field::Empty,
-            principal = tracing::field::Empty,
-        );
-    }
-    // Exported, the span also gets what trace viewers show: a name ("GET /tasks", once the
-    // route is known), its kind and OpenTelemetry's HTTP attributes. Not in the logs: those
-    // fields would only repeat what each line says already.
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
         path = path.as_str(),
         trace_id = %trace_id,
         span_id = %span_id,
+        // Filled in once the FIT is verified.
         installation = tracing::field::Empty,
         principal = tracing::field::Empty,
-        // Renamed after the route once it is known (`name_span_after_route`).
-        "otel.name" = %request.method(),
-        "otel.kind" = "server",
+        // Only when exporting: what trace viewers show, a name ("GET /tasks" once the route is
+        // known), the kind and OpenTelemetry's HTTP attributes. Left empty, the logs never
+        // show them; they would only repeat what each line says already.
+        "otel.name" = tracing::field::Empty,
+        "otel.kind" = tracing::field::Empty,
         "otel.status_code" = tracing::field::Empty,
         "http.route" = tracing::field::Empty,
         "http.response.status_code" = tracing::field::Empty,
     );
-    // The id the logs show (Forge's, or the fresh one) is the exported trace's id too.
-    if let Some(parent) = b3_parent(&trace_id, &span_id) {
-        let _ = span.set_parent(parent);
+    if exporting() {
+        // Before the parent is set, while the OpenTelemetry span is not started yet: only
+        // then does tracing-opentelemetry take a name and a kind from a recorded field.
+        span.record("otel.name", request.method().as_str());
+        span.record("otel.kind", "server");
+        // The id the logs show (Forge's, or the fresh one) is the exported trace's id too.
+        if let Some(parent) = b3_parent(&trace_id, &span_id) {
+            let _ = span.set_parent(parent);
+        }
     }
     span
 }
@@ -207,18 +201,20 @@ pub async fn name_span_after_route(
     next.run(request).await
 }
 
-/// What the trace layer does with each response: the status on the span (a no-op unless
-/// exporting) and tower-http's usual debug line.
+/// What the trace layer does with each response: the status on the span (when exporting) and
+/// tower-http's usual debug line.
 pub fn record_response<B>(
     response: &axum::http::Response<B>,
     latency: std::time::Duration,
     span: &Span,
 ) {
     let status = response.status();
-    // An i64: tracing-opentelemetry exports a u64 as a string, OpenTelemetry wants an int.
-    span.record("http.response.status_code", i64::from(status.as_u16()));
-    if status.is_server_error() {
-        span.record("otel.status_code", "ERROR");
+    if exporting() {
+        // An i64: tracing-opentelemetry exports a u64 as a string, OpenTelemetry wants an int.
+        span.record("http.response.status_code", i64::from(status.as_u16()));
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
     }
     tracing::debug!(
         status = status.as_u16(),
