@@ -149,9 +149,9 @@ async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
     metrics::counter!("forge_fit_cache_lookups_total", "result" => "hit").absolute(cache.hits);
     metrics::counter!("forge_fit_cache_lookups_total", "result" => "miss").absolute(cache.misses);
     match state.services.db.outbox_depth().await {
-        Ok((rows, oldest_ms)) => {
-            metrics::gauge!("outbox_rows").set(rows as f64);
-            metrics::gauge!("outbox_oldest_age_seconds").set(oldest_ms as f64 / 1000.0);
+        Ok(depth) => {
+            metrics::gauge!("outbox_rows").set(depth.rows as f64);
+            metrics::gauge!("outbox_oldest_age_seconds").set(depth.oldest_ms as f64 / 1000.0);
         }
         Err(e) => tracing::warn!(error = %e, "metrics: could not read the outbox depth"),
     }

@@ -34,30 +34,30 @@ async fn healthz() -> Json<Health> {
 /// Ready for traffic: not shutting down, and the database answers, or cannot answer this probe
 /// in time only because every pooled connection is busy with requests.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let not_ready = (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "status": "not_ready" })),
-    );
-    if state.draining.is_draining() {
-        return not_ready;
-    }
-    match tokio::time::timeout(DATABASE_PROBE_TIMEOUT, state.services.db.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "not ready: the database refused a query");
-            not_ready
-        }
-        // Busy is not down: taking every replica out of rotation when the load peaks would turn
-        // a slow minute into an outage.
-        Err(_) if state.services.db.is_saturated() => {
-            (StatusCode::OK, Json(json!({ "status": "ready" })))
-        }
-        Err(_) => {
-            tracing::warn!(
-                timeout_ms = DATABASE_PROBE_TIMEOUT.as_millis() as u64,
-                "not ready: the database did not answer in time"
-            );
-            not_ready
-        }
+    let ready = !state.draining.is_draining()
+        && match tokio::time::timeout(DATABASE_PROBE_TIMEOUT, state.services.db.ping()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "not ready: the database refused a query");
+                false
+            }
+            // Busy is not down: taking every replica out of rotation when the load peaks would
+            // turn a slow minute into an outage.
+            Err(_) if state.services.db.is_saturated() => true,
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = DATABASE_PROBE_TIMEOUT.as_millis() as u64,
+                    "not ready: the database did not answer in time"
+                );
+                false
+            }
+        };
+    if ready {
+        (StatusCode::OK, Json(json!({ "status": "ready" })))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not_ready" })),
+        )
     }
 }

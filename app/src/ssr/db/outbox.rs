@@ -28,6 +28,13 @@ pub struct Leased {
     pub lease: i64,
 }
 
+/// Outbox depth and the age of its oldest row, in ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Depth {
+    pub rows: i64,
+    pub oldest_ms: i64,
+}
+
 /// Marks `issue_id`'s property due, inside the transaction of the change that made it so.
 pub(crate) async fn mark_due(
     conn: &mut sqlx::AnyConnection,
@@ -89,19 +96,21 @@ impl Database {
         row.as_ref().map(leased).transpose()
     }
 
-    /// How many rows wait to be sent, and for how long the oldest has (ms): `/metrics`.
-    pub async fn outbox_depth(&self) -> Result<(i64, i64), sqlx::Error> {
+    /// How many rows wait to be sent, and for how long the oldest has: `/metrics`.
+    pub async fn outbox_depth(&self) -> Result<Depth, sqlx::Error> {
         let row =
             sqlx::query("SELECT COUNT(*), COALESCE(MIN(first_due_at), 0) FROM progress_outbox")
                 .fetch_one(self.pool())
                 .await?;
-        let (count, oldest): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-        let age = if count == 0 {
-            0
-        } else {
-            (now_millis() - oldest).max(0)
-        };
-        Ok((count, age))
+        let (rows, oldest): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        Ok(Depth {
+            rows,
+            oldest_ms: if rows == 0 {
+                0
+            } else {
+                (now_millis() - oldest).max(0)
+            },
+        })
     }
 
     /// Leases up to `limit` due rows nobody holds, oldest first: the worker's batch.
