@@ -6,95 +6,31 @@
 #[allow(dead_code)]
 mod helpers;
 
+#[path = "common/server_process.rs"]
+mod server_process;
+
 use std::{
     net::TcpStream,
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use helpers::{claims, JwksMode, JwksServer, APP_ID, KEY, STRANGER, TOKEN_KEY};
-
-/// A server process, killed if the test ends (or panics) before it exits.
-struct Running(Option<Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// The binary on a free port, with a fresh SQLite database and `env` on top; once it is ready.
-async fn start(jwks_url: &str, env: &[(&str, &str)]) -> (Running, u16, tempfile::TempDir) {
-    let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = Running(Some(
-        Command::new(env!("CARGO_BIN_EXE_server"))
-            .env_clear()
-            .env("FORGE_APP_ID", APP_ID)
-            .env("FORGE_JWKS_URL", jwks_url)
-            .env("TOKEN_ENCRYPTION_KEY", TOKEN_KEY)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/t.db", data.path().display()),
-            )
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    ));
-    let started = Instant::now();
-    while ready(port).await != Some(200) {
-        assert!(started.elapsed() < Duration::from_secs(30), "never ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (server, port, data)
-}
-
-async fn ready(port: u16) -> Option<u16> {
-    reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
-}
-
-fn sigterm(server: &Running) {
-    let pid = server.0.as_ref().expect("running").id();
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
-}
-
-async fn exit_code(mut server: Running) -> Option<i32> {
-    let mut child = server.0.take().expect("running");
-    tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap()
-        .code()
-}
+use helpers::{claims, JwksMode, JwksServer, KEY, STRANGER};
+use server_process::ServerProcess;
 
 #[tokio::test]
 async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0() {
     // Nothing listens there: the keys would be fetched on first use, which never comes.
-    let (server, port, _data) = start(
+    let mut server = ServerProcess::start(
         "http://127.0.0.1:9/jwks.json",
         &[("SHUTDOWN_GRACE_SECS", "2"), ("SHUTDOWN_TIMEOUT_SECS", "6")],
     )
     .await;
 
     let signalled = Instant::now();
-    sigterm(&server);
+    server.sigterm();
     let mut not_ready_after = None;
     while signalled.elapsed() < Duration::from_millis(1500) {
-        if ready(port).await == Some(503) {
+        if server.ready().await == Some(503) {
             not_ready_after = Some(signalled.elapsed());
             break;
         }
@@ -106,7 +42,7 @@ async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0(
         "{not_ready_after:?}"
     );
     // Inside the grace period: still served, on a connection it asks to close.
-    let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+    let health = reqwest::get(format!("{}/healthz", server.base()))
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
@@ -116,7 +52,7 @@ async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0(
         "the test was too slow to see the grace period"
     );
 
-    let code = exit_code(server).await;
+    let code = server.exit_code().await;
     let took = signalled.elapsed();
     assert_eq!(code, Some(0));
     assert!(
@@ -128,7 +64,7 @@ async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0(
         "exited after {took:?}, past SHUTDOWN_TIMEOUT_SECS"
     );
     assert!(
-        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        TcpStream::connect(("127.0.0.1", server.port)).is_err(),
         "still listening"
     );
 }
@@ -138,7 +74,7 @@ async fn sigterm_reports_not_ready_serves_through_the_grace_period_then_exits_0(
 #[tokio::test]
 async fn a_request_still_running_at_the_shutdown_timeout_is_cut_off_and_the_exit_is_0() {
     let jwks = JwksServer::start(&[&KEY]).await;
-    let (server, port, _data) = start(
+    let mut server = ServerProcess::start(
         &jwks.url,
         &[
             ("SHUTDOWN_GRACE_SECS", "0"),
@@ -153,7 +89,7 @@ async fn a_request_still_running_at_the_shutdown_timeout_is_cut_off_and_the_exit
     let hits = jwks.hits();
     let stuck = tokio::spawn(
         reqwest::Client::new()
-            .get(format!("http://127.0.0.1:{port}/whoami"))
+            .get(format!("{}/whoami", server.base()))
             .bearer_auth(STRANGER.sign(&claims()))
             .send(),
     );
@@ -167,8 +103,8 @@ async fn a_request_still_running_at_the_shutdown_timeout_is_cut_off_and_the_exit
     }
 
     let signalled = Instant::now();
-    sigterm(&server);
-    let code = exit_code(server).await;
+    server.sigterm();
+    let code = server.exit_code().await;
     let took = signalled.elapsed();
     assert_eq!(code, Some(0));
     assert!(

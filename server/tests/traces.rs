@@ -5,9 +5,10 @@
 #[path = "api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
+#[path = "common/server_process.rs"]
+mod server_process;
 
 use std::{
-    process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -20,23 +21,13 @@ use opentelemetry_proto::tonic::{
 };
 use prost::Message as _;
 
-use helpers::{claims, JwksServer, APP_ID, KEY, TOKEN_KEY};
+use helpers::{claims, JwksServer, KEY};
+use server_process::ServerProcess;
 
 const TRACE_ID: &str = "6b8f4f3c2a1d0e9f8a7b6c5d4e3f2a1b";
 const PARENT_SPAN_ID: &str = "a1b2c3d4e5f60718";
 const SYSTEM_TOKEN: &str = "system-token-never-in-a-trace-7f3e";
 const USER_TOKEN: &str = "user-token-never-in-a-trace-1c9d";
-
-struct KillOnDrop(Option<std::process::Child>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 async fn listen(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -99,40 +90,21 @@ async fn a_requests_span_is_in_forges_trace_with_its_installation_and_no_token()
     .await;
     let jwks = JwksServer::start(&[&KEY]).await;
 
-    let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env_clear()
-        .env("FORGE_APP_ID", APP_ID)
-        .env("FORGE_JWKS_URL", &jwks.url)
-        .env("FORGE_API_HOSTS", "127.0.0.1")
-        .env("TOKEN_ENCRYPTION_KEY", TOKEN_KEY)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/t.db", data.path().display()),
-        )
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &otlp)
-        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .env("SHUTDOWN_GRACE_SECS", "0")
-        // Quiet logs; the spans are exported all the same (TRACES_FILTER defaults to info).
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Killed if an assertion fails before the test stops it.
-    let mut server = KillOnDrop(Some(server));
-    let base = format!("http://127.0.0.1:{port}");
+    let mut server = ServerProcess::start(
+        &jwks.url,
+        &[
+            ("FORGE_API_HOSTS", "127.0.0.1"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &otlp),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("SHUTDOWN_GRACE_SECS", "0"),
+            // Quiet logs (the default here); the spans are exported all the same, since
+            // TRACES_FILTER defaults to info.
+            ("RUST_LOG", "warn"),
+        ],
+    )
+    .await;
+    let base = server.base();
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while client.get(format!("{base}/readyz")).send().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "never started");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     let mut claims = claims();
     let cloud = claims.context.as_ref().unwrap().cloud_id.clone();
@@ -198,14 +170,8 @@ async fn a_requests_span_is_in_forges_trace_with_its_installation_and_no_token()
     assert_eq!(calls[0]["x-b3-traceid"], TRACE_ID);
 
     // Stop the server: what is still buffered is flushed on the way out.
-    // SAFETY: kill(2) on our own child's pid.
-    let mut child = server.0.take().unwrap();
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    server.sigterm();
+    assert_eq!(server.exit_code().await, Some(0));
 
     let spans = spans.lock().unwrap().clone();
     let ours: Vec<&Span> = spans
