@@ -307,24 +307,8 @@ wrk_run() {
       | grep -v '^#' | grep -v '^$' | head -40 >"$TARGET_DIR/load/$TARGET-$1.perf.txt" || true
     echo "profile of the server during this run: $TARGET_DIR/load/$TARGET-$1.perf.txt"
   fi
-  # Latencies as wrk prints them (us, ms, s) in ms; errors are non-2xx answers plus socket
-  # errors.
   local fields
-  fields="$(awk '
-    function ms(v) {
-      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
-      return v
-    }
-    /^ +Latency +[0-9]/ { max = ms($4) }
-    /^ +50%/ { p50 = ms($2) } /^ +90%/ { p90 = ms($2) } /^ +99%/ { p99 = ms($2) }
-    / requests in / { n = $1 }
-    /Socket errors/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
-    /Non-2xx/ { err += $NF }
-    /^Requests\/sec:/ { rps = $2 }
-    END { printf "%.0f %d %.2f %.2f %.2f %.2f %d", rps, n, p50, p90, p99, max, err }
-  ' "$out")"
+  fields="$(awk -f scripts/wrk-summary.awk "$out")"
   read -r rps n p50 p90 p99 max err <<<"$fields"
   row "$1" "$2" "wrk -c$3" "$rps" "$p50" "$p90" "$p99" "$max" "$err/$n" \
     "$(cpu_per_request "$snap_before" "$snap_after" "$n" "$1")" \

@@ -32,6 +32,9 @@ cd "$(dirname "$0")/.."
 
 MODE="${1:-test}"
 [[ "$MODE" == test || "$MODE" == bench ]] || { echo "usage: $0 [test|bench]" >&2; exit 2; }
+# The three restarts take about 25 s from the load's 5th second, and each replica must serve
+# load after its own (the metrics check below).
+(( ${SECONDS_OF_LOAD:-45} >= 40 )) || { echo "SECONDS_OF_LOAD must be at least 40" >&2; exit 2; }
 RATE="${RATE:-150}"
 SECONDS_OF_LOAD="${SECONDS_OF_LOAD:-45}"
 WRITE_PERCENT="${WRITE_PERCENT:-20}"
@@ -113,12 +116,15 @@ start_replica() {
   REPLICA_PID[r]=$!
 }
 
-# haproxy_status <index>: UP, DOWN, … as HAProxy's stats page says.
-haproxy_status() {
-  curl -fsS "http://127.0.0.1:$STATS_PORT/stats;csv" 2>/dev/null | awk -F, -v s="r$1" '
+# haproxy_stat <server name> <column>: one field of HAProxy's stats CSV for the backend.
+haproxy_stat() {
+  curl -fsS "http://127.0.0.1:$STATS_PORT/stats;csv" 2>/dev/null | awk -F, -v s="$1" -v c="$2" '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    $1 == "replicas" && $2 == s { print $col["status"] }'
+    $1 == "replicas" && $2 == s { print $col[c] }'
 }
+
+# haproxy_status <index>: UP, DOWN, … as HAProxy's stats page says.
+haproxy_status() { haproxy_stat "r$1" status; }
 
 wait_for_status() {
   local r=$1 want=$2
@@ -179,13 +185,6 @@ HAPROXY_PID=$!
 for r in $(seq 0 $((REPLICAS - 1))); do wait_for_status "$r" UP; done
 BASE="http://127.0.0.1:$HAPROXY_PORT"
 
-# The retries HAProxy made (connection level), summed over the replicas.
-haproxy_retries() {
-  curl -fsS "http://127.0.0.1:$STATS_PORT/stats;csv" | awk -F, '
-    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    $1 == "replicas" && $2 == "BACKEND" { print $col["wretr"] + 0, $col["wredis"] + 0 }'
-}
-
 # rolling_restart <seconds to wait before starting>
 rolling_restart() {
   sleep "$1"
@@ -207,7 +206,9 @@ field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 [[ "$(field "$RESULT" missing)" == 0 ]] || fail "acknowledged tasks missing: $RESULT"
 [[ "$(field "$RESULT" final_ok)" == true ]] || fail "Jira does not hold every issue's final progress: $RESULT"
 (( $(field "$RESULT" writes) > 0 )) || fail "no write was acknowledged: $RESULT"
-read -r RETRIES REDISPATCHES <<<"$(haproxy_retries)"
+# The retries HAProxy made (connection level), over the whole backend.
+RETRIES="$(haproxy_stat BACKEND wretr)" REDISPATCHES="$(haproxy_stat BACKEND wredis)"
+RETRIES="${RETRIES:-0}" REDISPATCHES="${REDISPATCHES:-0}"
 # Each replica's metrics count its share of the load (all were restarted well before the load
 # ended), by route template.
 for r in $(seq 0 $((REPLICAS - 1))); do
@@ -266,21 +267,9 @@ if [[ "$MODE" == bench ]]; then
     # In this shell, which started the replicas and so can wait for them.
     [[ "${2:-}" == restart ]] && rolling_restart 1
     wait "$wrk_pid"
-    awk -v label="$1" '
-      function ms(v) {
-        if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-        if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-        if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
-        return v
-      }
-      /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
-      /^ +Latency +[0-9]/ { max = ms($4) }
-      / requests in / { n = $1 }
-      /Socket errors/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
-      /Non-2xx/ { err += $NF }
-      /^Requests\/sec:/ { rps = $2 }
-      END { printf "| %s | %.0f | %.2f | %.2f | %.2f | %d/%d |\n", label, rps, p50, p99, max, err, n }
-    ' "$WORK/wrk.txt" >>"$OUT"
+    local rps n p50 p90 p99 max err
+    read -r rps n p50 p90 p99 max err <<<"$(awk -f scripts/wrk-summary.awk "$WORK/wrk.txt")"
+    echo "| $1 | $rps | $p50 | $p99 | $max | $err/$n |" >>"$OUT"
   }
   {
     echo

@@ -435,11 +435,7 @@ async fn writes(
     seconds: u64,
 ) -> anyhow::Result<()> {
     let dir = std::path::Path::new(dir);
-    let tokens: Vec<String> = (0..issues)
-        .map(|i| {
-            std::fs::read_to_string(dir.join(format!("issue-{i}.jwt"))).map(|t| t.trim().to_owned())
-        })
-        .collect::<Result<_, _>>()?;
+    let tokens = issue_tokens(dir, 0, issues)?;
     let jira_url = std::fs::read_to_string(dir.join("jira-url"))?;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -494,25 +490,12 @@ async fn writes(
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     let accepted: Vec<Write> = loop {
         let accepted = jira_writes(&client, &jira_url, since).await?;
-        let mut last = std::collections::HashMap::<&str, u32>::new();
-        for (issue, total, _) in &accepted {
-            last.insert(issue, *total);
-        }
-        let done = finals
-            .iter()
-            .all(|(issue, total)| last.get(issue.as_str()) == Some(total));
-        if done || std::time::Instant::now() > deadline {
+        if holds_finals(&accepted, &finals) || std::time::Instant::now() > deadline {
             break accepted;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let mut last = std::collections::HashMap::<&str, u32>::new();
-    for (issue, total, _) in &accepted {
-        last.insert(issue, *total);
-    }
-    let final_ok = finals
-        .iter()
-        .all(|(issue, total)| last.get(issue.as_str()) == Some(total));
+    let final_ok = holds_finals(&accepted, &finals);
     // Each change's delay: the first accepted write of its issue with at least its total.
     let mut delays = Vec::with_capacity(changes.len());
     let mut before_answer = 0;
@@ -561,6 +544,18 @@ fn issue_tokens(dir: &std::path::Path, first: usize, count: usize) -> anyhow::Re
                 .with_context(|| format!("no token for issue {i}"))
         })
         .collect()
+}
+
+/// Whether Jira's last accepted write of each issue in `finals` carries that issue's final
+/// `total`.
+fn holds_finals(accepted: &[Write], finals: &std::collections::HashMap<String, u32>) -> bool {
+    let mut last = std::collections::HashMap::<&str, u32>::new();
+    for (issue, total, _) in accepted {
+        last.insert(issue, *total);
+    }
+    finals
+        .iter()
+        .all(|(issue, total)| last.get(issue.as_str()) == Some(total))
 }
 
 /// The writes the Jira stand-in accepted from `since` (µs since the epoch) on, in order.
@@ -664,7 +659,7 @@ async fn mixed(
     }
     // Every acknowledged write must be there, and Jira must end with each list's progress.
     let mut missing = 0;
-    let mut finals = HashMap::<String, (u32, u32)>::new();
+    let mut finals = HashMap::<String, u32>::new();
     for (i, token) in tokens.iter().enumerate() {
         let list: TaskList = client
             .get(format!("{base_url}/tasks"))
@@ -685,19 +680,13 @@ async fn mixed(
             })
             .unwrap_or(0);
         if list.progress.total > 0 {
-            finals.insert(issue_id(i), (list.progress.done, list.progress.total));
+            finals.insert(issue_id(i), list.progress.total);
         }
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let final_ok = loop {
         let accepted = jira_writes(&client, &jira_url, 0).await?;
-        let mut last = HashMap::<&str, u32>::new();
-        for (issue, total, _) in &accepted {
-            last.insert(issue, *total);
-        }
-        let ok = finals
-            .iter()
-            .all(|(issue, (_, total))| last.get(issue.as_str()) == Some(total));
+        let ok = holds_finals(&accepted, &finals);
         if ok || std::time::Instant::now() > deadline {
             break ok;
         }
