@@ -26,8 +26,8 @@ rm -f "$logs"/*.log
 # A fresh clone's run needs several GiB of disk (most of it target/): say so up front rather
 # than fail half an hour in with "No space left on device".
 free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
-if [ "$free_kib" -lt $((12 * 1024 * 1024)) ]; then
-  printf 'warning: only %d MiB free here; a fresh-clone run needs about 12 GiB\n' $((free_kib / 1024)) >&2
+if [ "$free_kib" -lt $((10 * 1024 * 1024)) ]; then
+  printf 'warning: only %d MiB free here; a fresh-clone run needs about 8 GiB\n' $((free_kib / 1024)) >&2
 fi
 
 step "setup"

@@ -78,7 +78,7 @@ pub async fn record_request(request: Request, next: Next) -> Response {
         Some(route) => metrics::histogram!(
             REQUEST_DURATION,
             "http_request_method" => method,
-            "http_route" => route.as_str().to_owned(),
+            "http_route" => crate::routes::template(route).to_owned(),
             "http_response_status_code" => status,
         )
         .record(elapsed),

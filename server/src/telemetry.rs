@@ -190,13 +190,14 @@ pub async fn name_span_after_route(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     if let Some(route) = request.extensions().get::<axum::extract::MatchedPath>() {
+        let route = crate::routes::template(route);
         let span = Span::current();
-        span.record("http.route", route.as_str());
+        span.record("http.route", route);
         // The OpenTelemetry span has started (its parent was set): renamed through the API, as
         // tracing-opentelemetry applies `otel.name` only to a span not started yet.
         span.context()
             .span()
-            .update_name(format!("{} {}", request.method(), route.as_str()));
+            .update_name(format!("{} {route}", request.method()));
     }
     next.run(request).await
 }

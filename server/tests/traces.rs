@@ -111,7 +111,8 @@ async fn a_requests_span_is_in_forges_trace_with_its_installation_and_no_token()
     claims.app.api_base_url = format!("{jira}/ex/jira/{cloud}");
     let fit = KEY.sign(&claims);
     let response = client
-        .post(format!("{base}/tasks"))
+        // The trailing-slash twin: still the route `/tasks` below.
+        .post(format!("{base}/tasks/"))
         .bearer_auth(&fit)
         .header("x-b3-traceid", TRACE_ID)
         .header("x-b3-spanid", PARENT_SPAN_ID)
@@ -179,11 +180,31 @@ async fn a_requests_span_is_in_forges_trace_with_its_installation_and_no_token()
         .filter(|s| hex(&s.trace_id) == TRACE_ID)
         .collect();
     let jira_span_id = traceparent.split('-').nth(2).unwrap().to_owned();
-    assert!(
-        ours.iter().any(|s| hex(&s.span_id) == jira_span_id),
-        "the span the Jira call names as its parent was exported: {:?}",
-        ours.iter().map(|s| &s.name).collect::<Vec<_>>()
+    let jira_span = ours
+        .iter()
+        .find(|s| hex(&s.span_id) == jira_span_id)
+        .unwrap_or_else(|| {
+            panic!(
+                "the span the Jira call names as its parent was not exported: {:?}",
+                ours.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
+        });
+    // A client span of its own, as OpenTelemetry's HTTP conventions describe one.
+    assert_eq!(jira_span.name, "PUT");
+    assert_eq!(jira_span.kind, SpanKind::Client as i32);
+    assert_eq!(
+        attribute(jira_span, "http.request.method").as_deref(),
+        Some("PUT")
     );
+    assert_eq!(
+        attribute(jira_span, "server.address").as_deref(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        attribute(jira_span, "http.response.status_code").as_deref(),
+        Some("IntValue(200)")
+    );
+    assert!(attribute(jira_span, "error.type").is_none());
     // No token anywhere: not in a name, not in an attribute, not in an event.
     let everything = format!("{spans:?}");
     for secret in [SYSTEM_TOKEN, USER_TOKEN, fit.as_str()] {

@@ -155,16 +155,19 @@ async fn send(
     request: reqwest::RequestBuilder,
     token: &str,
 ) -> Result<reqwest::Response, AtlassianError> {
+    use tracing::Instrument as _;
     let (client, request) = request.bearer_auth(token).timeout(TIMEOUT).build_split();
     let mut request = request.map_err(AtlassianError::Network)?;
-    propagate_trace(request.headers_mut());
     let method = if request.method() == reqwest::Method::GET {
         "GET"
     } else {
         "PUT"
     };
+    let span = client_span(method, request.url());
+    // Jira sees this call's own span as the parent, as OpenTelemetry's HTTP client spans are.
+    span.in_scope(|| propagate_trace(request.headers_mut()));
     let started = std::time::Instant::now();
-    let response = client.execute(request).await;
+    let response = client.execute(request).instrument(span.clone()).await;
     let result = match &response {
         Ok(r) if r.status().is_success() => "ok",
         Ok(r) if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS => "rate_limited",
@@ -172,6 +175,20 @@ async fn send(
         Ok(_) => "server_error",
         Err(_) => "unreachable",
     };
+    match &response {
+        Ok(r) => {
+            span.record("http.response.status_code", i64::from(r.status().as_u16()));
+            if !r.status().is_success() {
+                span.record("error.type", r.status().as_str());
+            }
+        }
+        Err(_) => {
+            span.record("error.type", result);
+        }
+    }
+    if result != "ok" {
+        span.record("otel.status_code", "ERROR");
+    }
     metrics::counter!(JIRA_REQUESTS, "http_request_method" => method, "result" => result)
         .increment(1);
     metrics::histogram!(JIRA_REQUEST_DURATION, "http_request_method" => method, "result" => result)
@@ -189,6 +206,23 @@ async fn send(
         return Err(AtlassianError::Status(response.status().as_u16()));
     }
     Ok(response)
+}
+
+/// The span of one call to Jira, a client span as OpenTelemetry's HTTP conventions describe it
+/// (`PUT`, with the method, host and URL). The URL holds ids only; the token is in a header,
+/// which no span records.
+fn client_span(method: &'static str, url: &reqwest::Url) -> tracing::Span {
+    tracing::info_span!(
+        "Jira request",
+        "otel.name" = method,
+        "otel.kind" = "client",
+        "otel.status_code" = tracing::field::Empty,
+        "http.request.method" = method,
+        "server.address" = url.host_str().unwrap_or_default(),
+        "url.full" = url.as_str(),
+        "http.response.status_code" = tracing::field::Empty,
+        "error.type" = tracing::field::Empty,
+    )
 }
 
 /// The current span's trace context, for Jira and whatever traces Atlassian keeps: W3C

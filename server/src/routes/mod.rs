@@ -1,6 +1,6 @@
 //! HTTP handlers. Each module exposes a `router()`; `startup` merges them.
 
-use axum::Router;
+use axum::{extract::MatchedPath, Router};
 
 use crate::startup::AppState;
 
@@ -22,4 +22,14 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
             functions::admit_installation,
         ))
         .merge(lifecycle::router())
+}
+
+/// The route a request matched, as metrics and traces name it. A server function's
+/// trailing-slash twin (`/tasks/`) is the same route as `/tasks`, so it is one series.
+pub fn template(matched: &MatchedPath) -> &str {
+    let path = matched.as_str();
+    match path.strip_suffix('/') {
+        Some(trimmed) if !trimmed.is_empty() => trimmed,
+        _ => path,
+    }
 }

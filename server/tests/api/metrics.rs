@@ -68,6 +68,15 @@ async fn requests_verifications_refusals_the_pool_and_the_outbox_are_counted() {
     ];
     let token = KEY.sign(&claims());
     assert_eq!(app.get_whoami(&token).await.status(), StatusCode::OK);
+    // The trailing-slash twin is the same route, not a series of its own.
+    let twin = app
+        .client
+        .get(app.url("/whoami/"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twin.status(), StatusCode::OK);
     assert_eq!(
         app.get_whoami(&STRANGER.sign(&claims())).await.status(),
         StatusCode::UNAUTHORIZED
@@ -97,6 +106,7 @@ async fn requests_verifications_refusals_the_pool_and_the_outbox_are_counted() {
             && after.contains(r#"le="0.0005""#),
         "a histogram with the fine buckets: {after}"
     );
+    assert!(!after.contains(r#"http_route="/whoami/""#), "{after}");
     assert!(
         !after.contains("no-such-route-4f2a"),
         "a raw path became a label"
