@@ -12,7 +12,10 @@
 //!   `forge_fit_cache_lookups_total{result="hit"|"miss"}`;
 //! - `rate_limit_refusals_total`, `jira_requests_total{http_request_method, result}` and
 //!   `jira_request_duration_seconds`;
-//! - `outbox_rows` and `outbox_oldest_age_seconds`: what waits to be written to Jira.
+//! - `outbox_rows` and `outbox_oldest_age_seconds`: what waits to be written to Jira;
+//! - Prometheus's standard process metrics (`process_cpu_seconds_total`,
+//!   `process_resident_memory_bytes`, `process_open_fds`, `process_max_fds`, `process_threads`,
+//!   `process_start_time_seconds`, …), from the `metrics-process` crate.
 //!
 //! The gauges and the cache counters are read when Prometheus scrapes, not kept up to date
 //! on the hot path. Without `METRICS_ADDR` no recorder is installed, the `metrics` macros do
@@ -52,6 +55,7 @@ pub fn recorder() -> &'static PrometheusHandle {
             .expect("the buckets are not empty")
             .install_recorder()
             .expect("no other metrics recorder is installed");
+        process().describe();
         // Histograms keep their samples until upkeep folds them in; Prometheus scrapes every
         // 15 s or so, which is no reason to hold them that long.
         let upkeep = handle.clone();
@@ -130,6 +134,12 @@ pub async fn serve(listener: TcpListener, state: AppState) {
     }
 }
 
+/// The process metrics' collector: it reads `/proc/self` when asked, at each scrape.
+fn process() -> &'static metrics_process::Collector {
+    static COLLECTOR: OnceLock<metrics_process::Collector> = OnceLock::new();
+    COLLECTOR.get_or_init(metrics_process::Collector::default)
+}
+
 /// Binds `addr` for [`serve`]; an error names the variable.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -155,6 +165,7 @@ async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: could not read the outbox depth"),
     }
+    process().collect();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         recorder().render(),

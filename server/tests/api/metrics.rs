@@ -152,6 +152,12 @@ async fn requests_verifications_refusals_the_pool_and_the_outbox_are_counted() {
         "{after}"
     );
     assert!(sample(&after, "outbox_rows", &[]).is_some(), "{after}");
+    // The process's own: this test process holds a few MiB and a few descriptors at least.
+    assert!(sample(&after, "process_resident_memory_bytes", &[]).unwrap() > 1e6);
+    assert!(sample(&after, "process_open_fds", &[]).unwrap() >= 3.0);
+    // A counter, so whole seconds: a test process may not have used one yet.
+    assert!(sample(&after, "process_cpu_seconds_total", &[]).is_some());
+    assert!(sample(&after, "process_start_time_seconds", &[]).unwrap() > 1.6e9);
     assert!(
         sample(&after, "outbox_oldest_age_seconds", &[]).is_some(),
         "{after}"
