@@ -32,11 +32,11 @@ cd "$(dirname "$0")/.."
 
 MODE="${1:-test}"
 [[ "$MODE" == test || "$MODE" == bench ]] || { echo "usage: $0 [test|bench]" >&2; exit 2; }
-# The three restarts take about 25 s from the load's 5th second, and each replica must serve
-# load after its own (the metrics check below).
-(( ${SECONDS_OF_LOAD:-45} >= 40 )) || { echo "SECONDS_OF_LOAD must be at least 40" >&2; exit 2; }
 RATE="${RATE:-150}"
 SECONDS_OF_LOAD="${SECONDS_OF_LOAD:-45}"
+# The three restarts take about 25 s from the load's 5th second, and each replica must serve
+# load after its own (the metrics check below).
+(( SECONDS_OF_LOAD >= 40 )) || { echo "SECONDS_OF_LOAD must be at least 40" >&2; exit 2; }
 WRITE_PERCENT="${WRITE_PERCENT:-20}"
 ISSUES="${ISSUES:-20}"
 ONCE_ISSUES="${ONCE_ISSUES:-12}"
@@ -126,6 +126,11 @@ haproxy_stat() {
 # haproxy_status <index>: UP, DOWN, … as HAProxy's stats page says.
 haproxy_status() { haproxy_stat "r$1" status; }
 
+# scrape_metrics <index>: the replica's /metrics text (fails the run if it serves none).
+scrape_metrics() {
+  curl -fsS "http://127.0.0.1:${METRICS_PORTS[$1]}/metrics" || fail "replica $1 serves no metrics"
+}
+
 wait_for_status() {
   local r=$1 want=$2
   for _ in $(seq 200); do
@@ -212,7 +217,7 @@ RETRIES="${RETRIES:-0}" REDISPATCHES="${REDISPATCHES:-0}"
 # Each replica's metrics count its share of the load (all were restarted well before the load
 # ended), by route template.
 for r in $(seq 0 $((REPLICAS - 1))); do
-  scraped="$(curl -fsS "http://127.0.0.1:${METRICS_PORTS[r]}/metrics")" || fail "replica $r serves no metrics"
+  scraped="$(scrape_metrics "$r")" || exit 1
   grep -q '^http_server_request_duration_seconds_count{.*http_route="/tasks"' <<<"$scraped" \
     || fail "replica $r counted no GET /tasks"
 done
@@ -230,7 +235,7 @@ echo "$ONCE"
 
 # Every replica sees an empty outbox now.
 for r in $(seq 0 $((REPLICAS - 1))); do
-  scraped="$(curl -fsS "http://127.0.0.1:${METRICS_PORTS[r]}/metrics")" || fail "replica $r serves no metrics"
+  scraped="$(scrape_metrics "$r")" || exit 1
   grep -qx 'outbox_rows 0' <<<"$scraped" || fail "replica $r sees rows still due: $(grep '^outbox' <<<"$scraped")"
 done
 curl -fsS -o /dev/null "http://127.0.0.1:$HAPROXY_PORT/metrics" 2>/dev/null && fail "/metrics answers on the public port"

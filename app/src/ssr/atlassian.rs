@@ -175,18 +175,15 @@ async fn send(
         Ok(_) => "server_error",
         Err(_) => "unreachable",
     };
-    match &response {
-        Ok(r) => {
-            span.record("http.response.status_code", i64::from(r.status().as_u16()));
-            if !r.status().is_success() {
-                span.record("error.type", r.status().as_str());
-            }
-        }
-        Err(_) => {
-            span.record("error.type", result);
-        }
+    if let Ok(r) = &response {
+        span.record("http.response.status_code", i64::from(r.status().as_u16()));
     }
     if result != "ok" {
+        // OpenTelemetry's `error.type`: the status code when Jira answered, else the cause.
+        match &response {
+            Ok(r) => span.record("error.type", r.status().as_str()),
+            Err(_) => span.record("error.type", result),
+        };
         span.record("otel.status_code", "ERROR");
     }
     metrics::counter!(JIRA_REQUESTS, "http_request_method" => method, "result" => result)
